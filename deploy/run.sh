@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# run.sh: what `make run` does. Starts the embedded PostgreSQL under var/, applies
+# migrations, starts every service, restarts a service that dies (with backoff),
+# and stops everything on Ctrl-C. Logs (one JSON object a line) go to var/log/.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export COAL_VAR=${COAL_VAR:-$ROOT/var}
+BIN=${COAL_BIN_DIR:-$ROOT/build/release/bin}
+DB=${COAL_DB_NAME:-coalition}
+LOGS=$COAL_VAR/log
+mkdir -p "$LOGS"
+
+deploy/pg.sh start
+deploy/pg.sh migrate "$DB"
+
+export COAL_LEDGER_BIND=${COAL_LEDGER_BIND:-tcp://127.0.0.1:7101}
+export COAL_LEDGER_PUBLISH=${COAL_LEDGER_PUBLISH:-tcp://127.0.0.1:7102}
+
+# Services in start order; each line: name, then the command that runs it.
+declare -A CMD=(
+    [ledger]="env COAL_LEDGER_DB='$(deploy/pg.sh conninfo coal_ledger "$DB")' $BIN/ledger"
+)
+ORDER=(ledger)
+declare -A PID STARTED BACKOFF
+
+start() {
+    local name=$1
+    bash -c "exec ${CMD[$name]}" 2>>"$LOGS/$name.log" &
+    PID[$name]=$!
+    STARTED[$name]=$SECONDS
+}
+
+stop_all() {
+    trap - INT TERM
+    echo
+    echo "run: stopping services"
+    for name in "${ORDER[@]}"; do kill "${PID[$name]}" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    deploy/pg.sh stop
+    exit 0
+}
+trap stop_all INT TERM
+
+for name in "${ORDER[@]}"; do
+    BACKOFF[$name]=1
+    start "$name"
+done
+
+cat <<EOF2
+
+  Coalition backend is running (Ctrl-C stops everything).
+  ledger     requests      $COAL_LEDGER_BIND
+             journal PUB   $COAL_LEDGER_PUBLISH
+  PostgreSQL socket        $COAL_VAR/pg/run (port ${COAL_PG_PORT:-55432}), database $DB
+  logs                     $LOGS/<service>.log
+
+  Try:  $BIN/buscall $COAL_LEDGER_BIND ledger.trial_balance
+
+EOF2
+
+# Supervise: a service that exits is restarted; one that keeps dying within 10 s
+# of its start waits longer each time (up to 30 s) so a broken setup does not spin.
+while true; do
+    sleep 1
+    for name in "${ORDER[@]}"; do
+        if ! kill -0 "${PID[$name]}" 2>/dev/null; then
+            wait "${PID[$name]}" 2>/dev/null && rc=0 || rc=$?
+            if (( SECONDS - STARTED[$name] < 10 )); then
+                BACKOFF[$name]=$(( BACKOFF[$name] * 2 > 30 ? 30 : BACKOFF[$name] * 2 ))
+            else
+                BACKOFF[$name]=1
+            fi
+            echo "run: $name exited (status $rc); restarting in ${BACKOFF[$name]} s (log: $LOGS/$name.log)"
+            sleep "${BACKOFF[$name]}"
+            start "$name"
+        fi
+    done
+done

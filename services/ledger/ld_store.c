@@ -1,0 +1,524 @@
+/*
+ * ld_store.c: load the ledger state and write batches (see ld_store.h).
+ *
+ * Every statement is parameterized; batches travel as array literals built with
+ * lc_dbarr and are expanded by unnest() on the server.
+ */
+#include "ld_store.h"
+#include "lc_err.h"
+#include "lc_log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- writing -------------------------------------------------------------------- */
+
+enum { J_SEQ, J_TYPE, J_ID, J_DEBIT, J_CREDIT, J_AMOUNT, J_PENDING, J_REVERSES, J_FLAGS, J_CODE,
+       J_KIND, J_USER, J_TIMEOUT, J_EXPIRES, J_TS, J_PREV, J_HASH, J_NCOLS };
+
+static const char SQL_JOURNAL[] =
+    "INSERT INTO ledger.journal (seq, entry_type, id, debit_account_id, credit_account_id,"
+    " amount, pending_id, reverses, flags, code, kind, user_data, timeout_s, expires_at, ts,"
+    " prev_hash, hash)"
+    " SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::uuid[], $4::uuid[], $5::uuid[],"
+    " $6::bigint[], $7::uuid[], $8::uuid[], $9::integer[], $10::integer[], $11::smallint[],"
+    " $12::uuid[], $13::integer[], $14::bigint[], $15::bigint[], $16::bytea[], $17::bytea[])";
+
+enum { A_ID, A_KIND, A_FLAGS, A_CODE, A_USER, A_DP, A_DPO, A_CP, A_CPO, A_DEBT, A_SEQ, A_TS,
+       A_NCOLS };
+
+static const char SQL_ACCOUNTS[] =
+    "INSERT INTO ledger.accounts AS a (id, kind, flags, code, user_data, debits_pending,"
+    " debits_posted, credits_pending, credits_posted, debt, created_seq, ts)"
+    " SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::integer[], $4::integer[],"
+    " $5::uuid[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],"
+    " $11::bigint[], $12::bigint[])"
+    " ON CONFLICT (id) DO UPDATE SET flags = EXCLUDED.flags,"
+    " debits_pending = EXCLUDED.debits_pending, debits_posted = EXCLUDED.debits_posted,"
+    " credits_pending = EXCLUDED.credits_pending, credits_posted = EXCLUDED.credits_posted,"
+    " debt = EXCLUDED.debt";
+
+enum { L_ID, L_ACCOUNT, L_AMOUNT, L_REMAINING, L_EXPIRES, L_EXPIRIES, L_SEQ, L_NCOLS };
+
+static const char SQL_LOTS[] =
+    "INSERT INTO ledger.lots (id, account_id, amount, remaining, expires_at, expiries,"
+    " created_seq)"
+    " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[],"
+    " $6::integer[], $7::bigint[])"
+    " ON CONFLICT (id) DO UPDATE SET remaining = EXCLUDED.remaining,"
+    " expiries = EXCLUDED.expiries";
+
+enum { R_SEQ, R_TRANSFER, R_ORIGIN, R_LOT, R_AMOUNT, R_NCOLS };
+
+static const char SQL_ALLOCS[] =
+    "INSERT INTO ledger.allocations (seq, transfer_id, origin_id, lot_id, amount)"
+    " SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[])";
+
+enum { P_ID, P_STATE, P_DEADLINE, P_RESOLVED, P_NCOLS };
+
+static const char SQL_PENDING[] =
+    "INSERT INTO ledger.pending (id, state, deadline, resolved_by)"
+    " SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::bigint[], $4::uuid[])"
+    " ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state,"
+    " resolved_by = EXCLUDED.resolved_by";
+
+enum { F_ID, F_RESULT, F_TS, F_NCOLS };
+
+static const char SQL_FAILED[] =
+    "INSERT INTO ledger.failed (id, result, ts)"
+    " SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::bigint[])";
+
+/* Runs one multi-row statement over ncols array columns; frees the arrays. */
+static int s_exec_arrays(lc_db_t *db, const char *sql, lc_dbarr_t *cols, int ncols)
+{
+    const char *params[J_NCOLS];
+    int rc = LC_OK;
+    for (int i = 0; i < ncols; i++)
+        if (!(params[i] = lc_dbarr_finish(&cols[i])))
+            rc = LC_ERR_NOMEM;
+    if (rc == LC_OK)
+        rc = lc_db_exec(db, sql, ncols, params, NULL);
+    for (int i = 0; i < ncols; i++)
+        lc_dbarr_free(&cols[i]);
+    return rc;
+}
+
+static void s_init_cols(lc_dbarr_t *cols, int n)
+{
+    for (int i = 0; i < n; i++)
+        lc_dbarr_init(&cols[i]);
+}
+
+static int s_write_journal(lc_db_t *db, const ld_batch_t *b)
+{
+    if (b->nentries == 0)
+        return LC_OK;
+    lc_dbarr_t c[J_NCOLS];
+    s_init_cols(c, J_NCOLS);
+    for (size_t i = 0; i < b->nentries; i++) {
+        const ld_entry_t *e = &b->entries[i];
+        lc_dbarr_i64(&c[J_SEQ], e->seq);
+        lc_dbarr_i64(&c[J_TYPE], e->type);
+        lc_dbarr_id(&c[J_ID], &e->id);
+        lc_dbarr_id(&c[J_DEBIT], &e->debit_account_id);
+        lc_dbarr_id(&c[J_CREDIT], &e->credit_account_id);
+        lc_dbarr_i64(&c[J_AMOUNT], e->amount);
+        lc_dbarr_id(&c[J_PENDING], &e->pending_id);
+        lc_dbarr_id(&c[J_REVERSES], &e->reverses);
+        lc_dbarr_i64(&c[J_FLAGS], (int32_t)e->flags);
+        lc_dbarr_i64(&c[J_CODE], (int64_t)e->code);
+        lc_dbarr_i64(&c[J_KIND], e->kind);
+        lc_dbarr_id(&c[J_USER], &e->user_data);
+        lc_dbarr_i64(&c[J_TIMEOUT], (int64_t)e->timeout);
+        lc_dbarr_i64(&c[J_EXPIRES], e->expires_at);
+        lc_dbarr_i64(&c[J_TS], e->timestamp);
+        lc_dbarr_bytea(&c[J_PREV], e->prev_hash, sizeof e->prev_hash);
+        lc_dbarr_bytea(&c[J_HASH], e->hash, sizeof e->hash);
+    }
+    return s_exec_arrays(db, SQL_JOURNAL, c, J_NCOLS);
+}
+
+static int s_write_accounts(lc_db_t *db, const ld_batch_t *b)
+{
+    if (b->naccounts == 0)
+        return LC_OK;
+    lc_dbarr_t c[A_NCOLS];
+    s_init_cols(c, A_NCOLS);
+    for (size_t i = 0; i < b->naccounts; i++) {
+        const ld_account_t *a = b->accounts[i];
+        lc_dbarr_id(&c[A_ID], &a->id);
+        lc_dbarr_i64(&c[A_KIND], a->kind);
+        lc_dbarr_i64(&c[A_FLAGS], (int32_t)a->flags);
+        lc_dbarr_i64(&c[A_CODE], (int64_t)a->code);
+        lc_dbarr_id(&c[A_USER], &a->user_data);
+        lc_dbarr_i64(&c[A_DP], a->debits_pending);
+        lc_dbarr_i64(&c[A_DPO], a->debits_posted);
+        lc_dbarr_i64(&c[A_CP], a->credits_pending);
+        lc_dbarr_i64(&c[A_CPO], a->credits_posted);
+        lc_dbarr_i64(&c[A_DEBT], a->debt);
+        lc_dbarr_i64(&c[A_SEQ], a->created_seq);
+        lc_dbarr_i64(&c[A_TS], a->created_at);
+    }
+    return s_exec_arrays(db, SQL_ACCOUNTS, c, A_NCOLS);
+}
+
+static int s_write_lots(lc_db_t *db, const ld_batch_t *b)
+{
+    if (b->nlots == 0)
+        return LC_OK;
+    lc_dbarr_t c[L_NCOLS];
+    s_init_cols(c, L_NCOLS);
+    for (size_t i = 0; i < b->nlots; i++) {
+        const ld_lot_t *l = b->lots[i];
+        lc_dbarr_id(&c[L_ID], &l->id);
+        lc_dbarr_id(&c[L_ACCOUNT], &l->account_id);
+        lc_dbarr_i64(&c[L_AMOUNT], l->amount);
+        lc_dbarr_i64(&c[L_REMAINING], l->remaining);
+        lc_dbarr_i64(&c[L_EXPIRES], l->expires_at);
+        lc_dbarr_i64(&c[L_EXPIRIES], l->expiries);
+        lc_dbarr_i64(&c[L_SEQ], l->created_seq);
+    }
+    return s_exec_arrays(db, SQL_LOTS, c, L_NCOLS);
+}
+
+static int s_write_allocs(lc_db_t *db, const ld_batch_t *b)
+{
+    if (b->nallocs == 0)
+        return LC_OK;
+    lc_dbarr_t c[R_NCOLS];
+    s_init_cols(c, R_NCOLS);
+    for (size_t i = 0; i < b->nallocs; i++) {
+        const ld_alloc_row_t *r = &b->allocs[i];
+        lc_dbarr_i64(&c[R_SEQ], r->seq);
+        lc_dbarr_id(&c[R_TRANSFER], &r->transfer_id);
+        lc_dbarr_id(&c[R_ORIGIN], &r->origin_id);
+        lc_dbarr_id(&c[R_LOT], &r->lot_id);
+        lc_dbarr_i64(&c[R_AMOUNT], r->amount);
+    }
+    return s_exec_arrays(db, SQL_ALLOCS, c, R_NCOLS);
+}
+
+static int s_write_pendings(lc_db_t *db, const ld_batch_t *b)
+{
+    if (b->npendings == 0)
+        return LC_OK;
+    lc_dbarr_t c[P_NCOLS];
+    s_init_cols(c, P_NCOLS);
+    for (size_t i = 0; i < b->npendings; i++) {
+        const ld_xfer_t *x = b->pendings[i];
+        lc_dbarr_id(&c[P_ID], &x->t.id);
+        lc_dbarr_i64(&c[P_STATE], x->pstate);
+        lc_dbarr_i64(&c[P_DEADLINE], x->deadline);
+        lc_dbarr_id(&c[P_RESOLVED], &x->resolved_by);
+    }
+    return s_exec_arrays(db, SQL_PENDING, c, P_NCOLS);
+}
+
+static int s_write_failed(lc_db_t *db, const ld_batch_t *b)
+{
+    if (b->nfailed == 0)
+        return LC_OK;
+    lc_dbarr_t c[F_NCOLS];
+    s_init_cols(c, F_NCOLS);
+    for (size_t i = 0; i < b->nfailed; i++) {
+        lc_dbarr_id(&c[F_ID], &b->failed[i].id);
+        lc_dbarr_i64(&c[F_RESULT], b->failed[i].result);
+        lc_dbarr_i64(&c[F_TS], b->failed[i].timestamp);
+    }
+    return s_exec_arrays(db, SQL_FAILED, c, F_NCOLS);
+}
+
+int ld_store_write_batch(lc_db_t *db, const ld_state_t *s)
+{
+    const ld_batch_t *b = &s->batch;
+    int rc = lc_db_begin(db);
+    if (rc == LC_OK)
+        rc = s_write_journal(db, b);
+    if (rc == LC_OK)
+        rc = s_write_accounts(db, b);
+    if (rc == LC_OK)
+        rc = s_write_lots(db, b);
+    if (rc == LC_OK)
+        rc = s_write_allocs(db, b);
+    if (rc == LC_OK)
+        rc = s_write_pendings(db, b);
+    if (rc == LC_OK)
+        rc = s_write_failed(db, b);
+    if (rc == LC_OK)
+        rc = lc_db_commit(db);
+    if (rc != LC_OK) {
+        lc_error(NULL, "batch write failed: %s (SQLSTATE %s)", lc_db_error(db),
+                 lc_db_sqlstate(db));
+        if (lc_db_alive(db))
+            lc_db_rollback(db);
+    }
+    return rc;
+}
+
+/* ---- loading -------------------------------------------------------------------- */
+
+static int s_load_accounts(lc_db_t *db, ld_state_t *s)
+{
+    lc_dbres_t *res;
+    int rc = lc_db_exec(db,
+                        "SELECT id, kind, flags, code, user_data, debits_pending, debits_posted,"
+                        " credits_pending, credits_posted, debt, created_seq, ts"
+                        " FROM ledger.accounts",
+                        0, NULL, &res);
+    if (rc != LC_OK)
+        return rc;
+    for (int i = 0; rc == LC_OK && i < lc_dbres_rows(res); i++) {
+        ld_account_t *a = calloc(1, sizeof *a);
+        int64_t kind, flags, code;
+        if (!a) {
+            rc = LC_ERR_NOMEM;
+            break;
+        }
+        if (lc_dbres_id(res, i, 0, &a->id) || lc_dbres_i64(res, i, 1, &kind) ||
+            lc_dbres_i64(res, i, 2, &flags) || lc_dbres_i64(res, i, 3, &code) ||
+            lc_dbres_id(res, i, 4, &a->user_data) || lc_dbres_i64(res, i, 5, &a->debits_pending) ||
+            lc_dbres_i64(res, i, 6, &a->debits_posted) ||
+            lc_dbres_i64(res, i, 7, &a->credits_pending) ||
+            lc_dbres_i64(res, i, 8, &a->credits_posted) || lc_dbres_i64(res, i, 9, &a->debt) ||
+            lc_dbres_i64(res, i, 10, &a->created_seq) || lc_dbres_i64(res, i, 11, &a->created_at)) {
+            free(a);
+            rc = LC_ERR_INVALID;
+            break;
+        }
+        a->kind = (int)kind;
+        a->flags = (uint32_t)flags;
+        a->code = (uint32_t)code;
+        if ((rc = ld_state_load_account(s, a)) != LC_OK)
+            free(a);
+    }
+    lc_dbres_free(&res);
+    return rc;
+}
+
+static int s_load_lots(lc_db_t *db, ld_state_t *s)
+{
+    lc_dbres_t *res;
+    int rc = lc_db_exec(db,
+                        "SELECT id, account_id, amount, remaining, expires_at, expiries,"
+                        " created_seq FROM ledger.lots ORDER BY created_seq",
+                        0, NULL, &res);
+    if (rc != LC_OK)
+        return rc;
+    for (int i = 0; rc == LC_OK && i < lc_dbres_rows(res); i++) {
+        ld_lot_t *l = calloc(1, sizeof *l);
+        int64_t expiries;
+        if (!l) {
+            rc = LC_ERR_NOMEM;
+            break;
+        }
+        if (lc_dbres_id(res, i, 0, &l->id) || lc_dbres_id(res, i, 1, &l->account_id) ||
+            lc_dbres_i64(res, i, 2, &l->amount) || lc_dbres_i64(res, i, 3, &l->remaining) ||
+            lc_dbres_i64(res, i, 4, &l->expires_at) || lc_dbres_i64(res, i, 5, &expiries) ||
+            lc_dbres_i64(res, i, 6, &l->created_seq)) {
+            free(l);
+            rc = LC_ERR_INVALID;
+            break;
+        }
+        l->expiries = (int32_t)expiries;
+        if ((rc = ld_state_load_lot(s, l)) != LC_OK)
+            free(l);
+    }
+    lc_dbres_free(&res);
+    return rc;
+}
+
+static int s_load_xfers(lc_db_t *db, ld_state_t *s)
+{
+    lc_dbres_t *res;
+    int rc = lc_db_exec(
+        db,
+        "SELECT j.id, j.debit_account_id, j.credit_account_id, j.amount, j.pending_id,"
+        " j.reverses, j.flags, j.code, j.user_data, j.timeout_s, j.expires_at, j.seq, j.ts,"
+        " coalesce(p.state, 0), coalesce(p.deadline, 0), p.resolved_by,"
+        " coalesce((SELECT sum(r.amount) FROM ledger.journal r WHERE r.reverses = j.id), 0)"
+        " FROM ledger.journal j LEFT JOIN ledger.pending p ON p.id = j.id"
+        " WHERE j.entry_type = 2 ORDER BY j.seq",
+        0, NULL, &res);
+    if (rc != LC_OK)
+        return rc;
+    for (int i = 0; rc == LC_OK && i < lc_dbres_rows(res); i++) {
+        ld_xfer_t *x = calloc(1, sizeof *x);
+        int64_t flags, code, timeout, pstate;
+        if (!x) {
+            rc = LC_ERR_NOMEM;
+            break;
+        }
+        if (lc_dbres_id(res, i, 0, &x->t.id) || lc_dbres_id(res, i, 1, &x->t.debit_account_id) ||
+            lc_dbres_id(res, i, 2, &x->t.credit_account_id) ||
+            lc_dbres_i64(res, i, 3, &x->t.amount) || lc_dbres_id(res, i, 4, &x->t.pending_id) ||
+            lc_dbres_id(res, i, 5, &x->t.reverses) || lc_dbres_i64(res, i, 6, &flags) ||
+            lc_dbres_i64(res, i, 7, &code) || lc_dbres_id(res, i, 8, &x->t.user_data) ||
+            lc_dbres_i64(res, i, 9, &timeout) || lc_dbres_i64(res, i, 10, &x->t.expires_at) ||
+            lc_dbres_i64(res, i, 11, &x->seq) || lc_dbres_i64(res, i, 12, &x->timestamp) ||
+            lc_dbres_i64(res, i, 13, &pstate) || lc_dbres_i64(res, i, 14, &x->deadline) ||
+            lc_dbres_id(res, i, 15, &x->resolved_by) || lc_dbres_i64(res, i, 16, &x->reversed)) {
+            free(x);
+            rc = LC_ERR_INVALID;
+            break;
+        }
+        x->t.flags = (uint32_t)flags;
+        x->t.code = (uint32_t)code;
+        x->t.timeout = (uint32_t)timeout;
+        x->pstate = (uint8_t)pstate;
+        if ((rc = ld_state_load_xfer(s, x)) != LC_OK)
+            free(x);
+    }
+    lc_dbres_free(&res);
+    return rc;
+}
+
+static int s_load_allocs(lc_db_t *db, ld_state_t *s)
+{
+    lc_dbres_t *res;
+    /* Net per (owner, lot), in the order the owner first touched each lot: all a
+     * later release needs (ld_lots_release). */
+    int rc = lc_db_exec(db,
+                        "SELECT origin_id, lot_id, sum(amount) FROM ledger.allocations"
+                        " WHERE origin_id IS NOT NULL GROUP BY origin_id, lot_id"
+                        " HAVING sum(amount) <> 0 ORDER BY min(seq), lot_id",
+                        0, NULL, &res);
+    if (rc != LC_OK)
+        return rc;
+    for (int i = 0; rc == LC_OK && i < lc_dbres_rows(res); i++) {
+        lc_id_t origin, lot;
+        int64_t amount;
+        if (lc_dbres_id(res, i, 0, &origin) || lc_dbres_id(res, i, 1, &lot) ||
+            lc_dbres_i64(res, i, 2, &amount))
+            rc = LC_ERR_INVALID;
+        else
+            rc = ld_state_load_alloc(s, &origin, &lot, amount);
+    }
+    lc_dbres_free(&res);
+    return rc;
+}
+
+static int s_load_failed_and_head(lc_db_t *db, ld_state_t *s)
+{
+    lc_dbres_t *res;
+    int rc = lc_db_exec(db, "SELECT id, result FROM ledger.failed", 0, NULL, &res);
+    if (rc != LC_OK)
+        return rc;
+    for (int i = 0; rc == LC_OK && i < lc_dbres_rows(res); i++) {
+        lc_id_t id;
+        int64_t result;
+        if (lc_dbres_id(res, i, 0, &id) || lc_dbres_i64(res, i, 1, &result))
+            rc = LC_ERR_INVALID;
+        else
+            rc = ld_state_load_failed(s, &id, (int)result);
+    }
+    lc_dbres_free(&res);
+    if (rc != LC_OK)
+        return rc;
+    rc = lc_db_exec(db, "SELECT seq, hash, ts FROM ledger.journal ORDER BY seq DESC LIMIT 1", 0,
+                    NULL, &res);
+    if (rc != LC_OK)
+        return rc;
+    if (lc_dbres_rows(res) == 1) {
+        int64_t seq, ts;
+        if (lc_dbres_i64(res, 0, 0, &seq) || lc_dbres_bytea(res, 0, 1, s->head, 32) ||
+            lc_dbres_i64(res, 0, 2, &ts))
+            rc = LC_ERR_INVALID;
+        s->next_seq = seq + 1;
+        if (ts > s->last_ts)
+            s->last_ts = ts;
+    }
+    lc_dbres_free(&res);
+    return rc;
+}
+
+int ld_store_load(lc_db_t *db, ld_state_t *s)
+{
+    int rc = lc_db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL);
+    if (rc == LC_OK)
+        rc = s_load_accounts(db, s);
+    if (rc == LC_OK)
+        rc = s_load_lots(db, s);
+    if (rc == LC_OK)
+        rc = s_load_xfers(db, s);
+    if (rc == LC_OK)
+        rc = s_load_allocs(db, s);
+    if (rc == LC_OK)
+        rc = s_load_failed_and_head(db, s);
+    if (rc == LC_OK)
+        rc = lc_db_commit(db);
+    else
+        lc_db_rollback(db);
+    return rc;
+}
+
+/* ---- reading the journal ------------------------------------------------------ */
+
+#define ENTRY_COLUMNS                                                                              \
+    "seq, entry_type, id, debit_account_id, credit_account_id, amount, pending_id, reverses,"      \
+    " flags, code, kind, user_data, timeout_s, expires_at, ts, prev_hash, hash"
+
+static int s_entries_from(lc_dbres_t *res, ld_entries_rep_t *rep)
+{
+    int n = lc_dbres_rows(res);
+    rep->entries = n ? calloc((size_t)n, sizeof *rep->entries) : NULL;
+    if (n && !rep->entries)
+        return LC_ERR_NOMEM;
+    for (int i = 0; i < n; i++) {
+        ld_entry_t *e = &rep->entries[i];
+        int64_t type, flags, code, kind, timeout;
+        if (lc_dbres_i64(res, i, 0, &e->seq) || lc_dbres_i64(res, i, 1, &type) ||
+            lc_dbres_id(res, i, 2, &e->id) || lc_dbres_id(res, i, 3, &e->debit_account_id) ||
+            lc_dbres_id(res, i, 4, &e->credit_account_id) || lc_dbres_i64(res, i, 5, &e->amount) ||
+            lc_dbres_id(res, i, 6, &e->pending_id) || lc_dbres_id(res, i, 7, &e->reverses) ||
+            lc_dbres_i64(res, i, 8, &flags) || lc_dbres_i64(res, i, 9, &code) ||
+            lc_dbres_i64(res, i, 10, &kind) || lc_dbres_id(res, i, 11, &e->user_data) ||
+            lc_dbres_i64(res, i, 12, &timeout) || lc_dbres_i64(res, i, 13, &e->expires_at) ||
+            lc_dbres_i64(res, i, 14, &e->timestamp) ||
+            lc_dbres_bytea(res, i, 15, e->prev_hash, 32) ||
+            lc_dbres_bytea(res, i, 16, e->hash, 32))
+            return LC_ERR_INVALID;
+        e->type = (int)type;
+        e->flags = (uint32_t)flags;
+        e->code = (uint32_t)code;
+        e->kind = (int)kind;
+        e->timeout = (uint32_t)timeout;
+        rep->nentries++;
+    }
+    return LC_OK;
+}
+
+static int s_head_seq(lc_db_t *db, int64_t *out)
+{
+    lc_dbres_t *res;
+    int rc = lc_db_exec(db, "SELECT coalesce(max(seq), 0) FROM ledger.journal", 0, NULL, &res);
+    if (rc == LC_OK)
+        rc = lc_dbres_i64(res, 0, 0, out);
+    lc_dbres_free(&res);
+    return rc;
+}
+
+int ld_store_read_journal(lc_db_t *db, int64_t after_seq, int64_t limit, ld_entries_rep_t *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    char after[24], lim[24];
+    snprintf(after, sizeof after, "%" PRId64, after_seq);
+    snprintf(lim, sizeof lim, "%" PRId64, limit);
+    const char *params[] = {after, lim};
+    lc_dbres_t *res;
+    int rc = lc_db_exec(db,
+                        "SELECT " ENTRY_COLUMNS " FROM ledger.journal WHERE seq > $1::bigint"
+                        " ORDER BY seq LIMIT $2::bigint",
+                        2, params, &res);
+    if (rc == LC_OK)
+        rc = s_entries_from(res, rep);
+    lc_dbres_free(&res);
+    if (rc == LC_OK)
+        rc = s_head_seq(db, &rep->head_seq);
+    return rc;
+}
+
+int ld_store_read_transfers(lc_db_t *db, const lc_id_t *ids, size_t n, ld_entries_rep_t *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    lc_dbarr_t arr;
+    lc_dbarr_init(&arr);
+    for (size_t i = 0; i < n; i++)
+        lc_dbarr_id(&arr, &ids[i]);
+    const char *params[] = {lc_dbarr_finish(&arr)};
+    int rc = LC_ERR_NOMEM;
+    lc_dbres_t *res = NULL;
+    if (params[0])
+        rc = lc_db_exec(db,
+                        "SELECT " ENTRY_COLUMNS " FROM ledger.journal"
+                        " WHERE entry_type = 2 AND id = ANY($1::uuid[]) ORDER BY seq",
+                        1, params, &res);
+    lc_dbarr_free(&arr);
+    if (rc == LC_OK)
+        rc = s_entries_from(res, rep);
+    lc_dbres_free(&res);
+    if (rc == LC_OK)
+        rc = s_head_seq(db, &rep->head_seq);
+    return rc;
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# run.sh: runs every test of each build directory given (e.g. build/release
+# build/asan) against one throwaway PostgreSQL cluster, and ends with the summary
+# line "N passed, N failed" (counting cmocka tests; a binary that dies without a
+# cmocka summary counts as one failure).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+export COAL_VAR=$(mktemp -d /tmp/coal-test.XXXXXX)
+export COAL_PG_PORT=${COAL_TEST_PG_PORT:-$((30000 + RANDOM % 20000))}
+export COAL_PROTO_DIR=$ROOT/proto
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
+
+cleanup() {
+    pkill -f "$COAL_VAR" 2>/dev/null
+    deploy/pg.sh stop >/dev/null 2>&1
+    rm -rf "$COAL_VAR"
+}
+trap cleanup EXIT
+
+if ! deploy/pg.sh start; then
+    echo "0 passed, 1 failed (the test cluster did not start)"
+    exit 1
+fi
+
+passed=0
+failed=0
+failures=()
+LOGDIR=$COAL_VAR/logs
+mkdir -p "$LOGDIR"
+
+# run_one BIN [ENV...]: runs a cmocka binary, adds its counts.
+run_one() {
+    local bin=$1 name log out rc p f
+    shift
+    name=${bin#build/}
+    log=$LOGDIR/$(echo "$name" | tr / _).log
+    echo "== $name"
+    env "$@" timeout 900 "$bin" >"$log" 2>&1
+    rc=$?
+    out=$(grep -E '^\[  (PASSED|FAILED)  \] [0-9]+ test' "$log")
+    p=$(echo "$out" | sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' | tail -n 1)
+    f=$(echo "$out" | sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' | tail -n 1)
+    p=${p:-0}
+    f=${f:-0}
+    if [ -z "$out" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
+        f=$((f + 1))   # crashed, sanitizer abort or timeout
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -gt 0 ]; then
+        failures+=("$name")
+        tail -n 40 "$log"
+    else
+        echo "   $p passed"
+    fi
+}
+
+for dir in "$@"; do
+    for t in "$dir"/tests/unit/test_*; do
+        [ -x "$t" ] && [ "${t%.o}" = "$t" ] && [ "${t%.d}" = "$t" ] && run_one "$t"
+    done
+    for t in "$dir"/tests/integration/test_*; do
+        [ -x "$t" ] && [ "${t%.o}" = "$t" ] && [ "${t%.d}" = "$t" ] && run_one "$t" COAL_BIN_DIR="$ROOT/$dir/bin"
+    done
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "failing: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
