@@ -61,7 +61,8 @@ UNIT_TESTS := \
 	test_id \
 	test_crypto \
 	test_log \
-	test_config
+	test_config \
+	test_bus
 
 INTEGRATION_TESTS := \
 	test_ledger_guarantees \
