@@ -306,6 +306,40 @@ static void ledger_refuses_to_run_without_durability(void **state)
     th_ledger_start(&f->ledger, f->db);
 }
 
+/* A failed COMMIT leaves memory equal to the database: the writer is told
+ * "unavailable", nothing is visible, and the retry with the same id applies once. */
+static void ledger_failed_commit_changes_nothing_and_retry_applies_once(void **state)
+{
+    fixture_t *f = *state;
+    assert_string_equal(s_transfer(f, th_transfer(1100, PARTNER, MEMBER, 100)), "ok");
+    /* Make PostgreSQL refuse the next batch (as a full disk or a lost primary would). */
+    th_sql_i64(f->db, "WITH x AS (SELECT 1) SELECT 1"); /* connectivity */
+    lc_db_t *admin = th_db_connect("coal_admin", f->db);
+    assert_int_equal(lc_db_exec(admin, "ALTER TABLE ledger.journal ADD CONSTRAINT no_777 CHECK "
+                                       "(amount <> 777)",
+                                0, NULL, NULL),
+                     LC_OK);
+    char code[64];
+    json_t *rep = th_call(&f->client, LD_TYPE_CREATE_TRANSFERS,
+                          json_pack("{s:[o]}", "transfers", th_transfer(1101, PARTNER, MEMBER, 777)),
+                          code, sizeof code);
+    assert_null(rep);
+    assert_string_equal(code, "unavailable");
+    /* Memory was rolled back: the earlier 100 is all there is. */
+    assert_int_equal(th_balance(&f->client, MEMBER, "balance"), 100);
+    assert_int_equal(th_balance(&f->client, PARTNER, "balance"), -100);
+    assert_string_equal(s_transfer(f, th_transfer(1101, PARTNER, MEMBER, 777)), "error:unavailable");
+    assert_int_equal(lc_db_exec(admin, "ALTER TABLE ledger.journal DROP CONSTRAINT no_777", 0, NULL,
+                                NULL),
+                     LC_OK);
+    lc_db_destroy(&admin);
+    /* The id was not burned: the retry applies, once. */
+    assert_string_equal(s_transfer(f, th_transfer(1101, PARTNER, MEMBER, 777)), "ok");
+    assert_string_equal(s_transfer(f, th_transfer(1101, PARTNER, MEMBER, 777)), "exists");
+    assert_int_equal(th_balance(&f->client, MEMBER, "balance"), 877);
+    s_books_hold(f);
+}
+
 /* One writer per shard: a second ledger on the same database refuses to start. */
 static void ledger_second_writer_refuses_to_start(void **state)
 {
@@ -461,6 +495,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(ledger_refuses_to_run_without_durability, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(ledger_second_writer_refuses_to_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(ledger_failed_commit_changes_nothing_and_retry_applies_once,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(ledger_bad_input_gets_codes_and_changes_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(ledger_publishes_journal_and_replays, setup, teardown),
