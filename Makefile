@@ -82,7 +82,7 @@ INTEG_BINS    := $(INTEGRATION_TESTS:%=$(O)/tests/integration/%)
 .DEFAULT_GOAL := all
 
 all: $(BINS)
-tests: $(BINS) $(UNIT_BINS) $(INTEG_BINS)
+tests: $(BINS) $(UNIT_BINS) $(INTEG_BINS) $(O)/bin/bench_ledger
 
 bootstrap:
 	@deploy/bootstrap.sh
@@ -123,6 +123,11 @@ $(O)/bin/ledger: $(O)/services/ledger/main.o $(LEDGER_A) $(LIBCOMMON_A)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 $(O)/bin/buscall: $(O)/services/buscall/main.o $(LIBCOMMON_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+# Load generators for `make bench` (issue 7); built with the tests so they keep compiling.
+$(O)/bin/bench_ledger: $(O)/tests/bench/bench_ledger.o $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
