@@ -62,7 +62,9 @@ UNIT_TESTS := \
 	test_crypto \
 	test_log \
 	test_config \
-	test_bus
+	test_bus \
+	test_codec \
+	test_envelope
 
 INTEGRATION_TESTS := \
 	test_ledger_guarantees \

@@ -53,6 +53,16 @@ static int s_fail(lc_codec_err_t *err, const char *code, const char *path, const
     return LC_ERR_INVALID;
 }
 
+/* The text of a JSON string that holds no NUL (a C string would silently end at
+ * it, so "red\u0000junk" would read as "red"); NULL for anything else. */
+static const char *s_text(const json_t *v)
+{
+    if (!json_is_string(v))
+        return NULL;
+    const char *s = json_string_value(v);
+    return memchr(s, '\0', json_string_length(v)) ? NULL : s;
+}
+
 static const lc_field_t *s_find_field(const lc_msgdesc_t *desc, const char *name)
 {
     for (size_t i = 0; i < desc->nfields; i++)
@@ -125,11 +135,11 @@ static int s_decode_field(const lc_field_t *f, const json_t *v, char *base, lc_c
         return LC_OK;
     }
     case LC_FT_ID:
-        if (!json_is_string(v) || lc_id_parse(json_string_value(v), (lc_id_t *)p) != LC_OK)
+        if (!s_text(v) || lc_id_parse(s_text(v), (lc_id_t *)p) != LC_OK)
             return s_fail(err, "invalid_field", path, "expected a UUID");
         return LC_OK;
     case LC_FT_TIME:
-        if (!json_is_string(v) || lc_time_parse(json_string_value(v), (int64_t *)p) != LC_OK)
+        if (!s_text(v) || lc_time_parse(s_text(v), (int64_t *)p) != LC_OK)
             return s_fail(err, "invalid_field", path, "expected an RFC 3339 time");
         return LC_OK;
     case LC_FT_HASH:
@@ -139,7 +149,7 @@ static int s_decode_field(const lc_field_t *f, const json_t *v, char *base, lc_c
         return LC_OK;
     case LC_FT_ENUM: {
         uint32_t x;
-        if (!json_is_string(v) || lc_value_of(f->names, json_string_value(v), &x) != LC_OK)
+        if (!s_text(v) || lc_value_of(f->names, s_text(v), &x) != LC_OK)
             return s_fail(err, "invalid_field", path, "unknown value");
         *(int *)p = (int)x;
         return LC_OK;
@@ -151,7 +161,7 @@ static int s_decode_field(const lc_field_t *f, const json_t *v, char *base, lc_c
         size_t i;
         json_t *e;
         json_array_foreach(v, i, e) {
-            if (!json_is_string(e) || lc_value_of(f->names, json_string_value(e), &bit) != LC_OK)
+            if (!s_text(e) || lc_value_of(f->names, s_text(e), &bit) != LC_OK)
                 return s_fail(err, "invalid_field", path, "unknown flag at index %zu", i);
             if (set & bit)
                 return s_fail(err, "invalid_field", path, "flag repeated at index %zu", i);
@@ -176,7 +186,7 @@ static int s_decode_field(const lc_field_t *f, const json_t *v, char *base, lc_c
         *(size_t *)(base + f->count_offset) = n;
         for (size_t i = 0; i < n; i++) {
             json_t *e = json_array_get(v, i);
-            if (!json_is_string(e) || lc_id_parse(json_string_value(e), &ids[i]) != LC_OK)
+            if (!s_text(e) || lc_id_parse(s_text(e), &ids[i]) != LC_OK)
                 return s_fail(err, "invalid_field", path, "element %zu is not a UUID", i);
         }
         return LC_OK;
@@ -247,8 +257,10 @@ int lc_codec_decode(const lc_msgdesc_t *desc, const json_t *obj, void *out, lc_c
 {
     memset(out, 0, desc->size);
     int rc = s_decode_obj(desc, obj, out, err, "");
-    if (rc != LC_OK)
+    if (rc != LC_OK) {
         lc_codec_clear(desc, out);
+        memset(out, 0, desc->size); /* scalars decoded before the failure, too */
+    }
     return rc;
 }
 
@@ -335,11 +347,19 @@ static json_t *s_encode_field(const lc_field_t *f, const char *base)
         return name ? json_string(name) : NULL;
     }
     case LC_FT_FLAGS: {
-        uint32_t set = *(const uint32_t *)p;
+        uint32_t set = *(const uint32_t *)p, named = 0;
         json_t *arr = json_array();
-        for (const lc_name_t *n = f->names; arr && n->name; n++)
-            if (set & n->value)
-                json_array_append_new(arr, json_string(n->name));
+        for (const lc_name_t *n = f->names; arr && n->name; n++) {
+            named |= n->value;
+            if ((set & n->value) && json_array_append_new(arr, json_string(n->name)) != 0) {
+                json_decref(arr);
+                return NULL;
+            }
+        }
+        if (set & ~named) { /* a bit without a name cannot be represented */
+            json_decref(arr);
+            return NULL;
+        }
         return arr;
     }
     case LC_FT_OBJ: return lc_codec_encode(f->sub, p);

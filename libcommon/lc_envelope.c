@@ -155,7 +155,9 @@ int lc_reply_parse(const void *data, size_t len, lc_reply_t *out)
     out->ok = json_is_true(ok);
     if (out->ok) {
         json_t *body = json_object_get(root, "body");
-        out->body = json_is_object(body) ? json_incref(body) : json_object();
+        if (body && !json_is_object(body))
+            goto done; /* a body that is not an object is not an empty one */
+        out->body = body ? json_incref(body) : json_object();
     } else {
         json_t *e = json_object_get(root, "error");
         json_t *code = json_object_get(e, "code");

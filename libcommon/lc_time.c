@@ -61,10 +61,12 @@ static int s_days_in_month(int64_t y, unsigned m)
     return dim[m - 1];
 }
 
+/* 9999-12-31T23:59:59.999999Z: the last time lc_time_format can write. */
+#define TIME_MAX_US INT64_C(253402300799999999)
+
 int lc_time_format(int64_t t, char out[LC_RFC3339_MAX])
 {
-    /* 9999-12-31T23:59:59.999999Z */
-    if (t < 0 || t > INT64_C(253402300799999999))
+    if (t < 0 || t > TIME_MAX_US)
         return LC_ERR_INVALID;
     int64_t secs = t / LC_USEC_PER_SEC;
     int64_t frac = t % LC_USEC_PER_SEC;
@@ -135,7 +137,9 @@ int lc_time_parse(const char *text, int64_t *out)
         return LC_ERR_INVALID;
     int64_t secs = lc_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
                    mi * 60 + s - (int64_t)offset_min * 60;
-    if (secs < 0)
+    /* Before 1970, or past 9999 once a negative offset is applied ("9999-12-31T23:59:59
+     * -00:01"): refused, so every time parsed here can be formatted back. */
+    if (secs < 0 || secs * LC_USEC_PER_SEC + frac > TIME_MAX_US)
         return LC_ERR_INVALID;
     *out = secs * LC_USEC_PER_SEC + frac;
     return LC_OK;
