@@ -64,7 +64,8 @@ UNIT_TESTS := \
 	test_config \
 	test_bus \
 	test_codec \
-	test_envelope
+	test_envelope \
+	test_proto_contract
 
 INTEGRATION_TESTS := \
 	test_ledger_guarantees \

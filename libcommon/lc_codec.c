@@ -176,9 +176,9 @@ static int s_decode_field(const lc_field_t *f, const json_t *v, char *base, lc_c
         if (!json_is_array(v))
             return s_fail(err, "invalid_field", path, "expected an array of UUIDs");
         size_t n = json_array_size(v);
-        if ((int64_t)n > f->max)
-            return s_fail(err, "invalid_field", path, "more than %lld elements",
-                          (long long)f->max);
+        if ((int64_t)n > f->max || (int64_t)n < f->min)
+            return s_fail(err, "invalid_field", path, "must have %lld to %lld elements",
+                          (long long)f->min, (long long)f->max);
         lc_id_t *ids = n ? calloc(n, sizeof *ids) : NULL;
         if (n && !ids)
             return LC_ERR_NOMEM;
@@ -195,9 +195,9 @@ static int s_decode_field(const lc_field_t *f, const json_t *v, char *base, lc_c
         if (!json_is_array(v))
             return s_fail(err, "invalid_field", path, "expected an array");
         size_t n = json_array_size(v);
-        if ((int64_t)n > f->max)
-            return s_fail(err, "invalid_field", path, "more than %lld elements",
-                          (long long)f->max);
+        if ((int64_t)n > f->max || (int64_t)n < f->min)
+            return s_fail(err, "invalid_field", path, "must have %lld to %lld elements",
+                          (long long)f->min, (long long)f->max);
         char *items = NULL;
         if (n > 0) {
             items = calloc(n, f->sub->size);

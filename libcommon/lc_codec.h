@@ -35,9 +35,9 @@ typedef enum lc_ftype {
     LC_FT_FLAGS, /* uint32_t bit set; JSON array of distinct names from names[] */
     LC_FT_OBJ,   /* nested struct at offset, described by sub */
     LC_FT_ARRAY, /* pointer to sub structs at offset, size_t count at count_offset;
-                    at most max elements */
+                    min to max elements */
     LC_FT_IDS,   /* lc_id_t * (owned) at offset, size_t count at count_offset; JSON
-                    array of at most max UUID strings */
+                    array of min to max UUID strings */
 } lc_ftype_t;
 
 /* A name for an enum value or a flag bit. Tables end with {NULL, 0}. */
@@ -58,7 +58,7 @@ typedef struct lc_field {
     lc_ftype_t type;
     size_t offset;            /* offsetof(struct, member) */
     unsigned flags;           /* LC_FF_* */
-    int64_t min, max;         /* I64/U32: value range; STR: max bytes; ARRAY: max count */
+    int64_t min, max;         /* I64/U32: value range; STR: max bytes; ARRAY/IDS: count */
     const lc_name_t *names;   /* ENUM / FLAGS */
     const lc_msgdesc_t *sub;  /* OBJ / ARRAY element */
     size_t count_offset;      /* ARRAY: offsetof the size_t count */

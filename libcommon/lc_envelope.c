@@ -58,13 +58,7 @@ int lc_request_parse(const void *data, size_t len, lc_request_t *out, lc_codec_e
         s_fail(err, LC_E_INVALID_MESSAGE, "envelope must be a JSON object");
         goto done;
     }
-    json_object_foreach(root, key, v) {
-        if (strcmp(key, "v") && strcmp(key, "type") && strcmp(key, "request_id") &&
-            strcmp(key, "deadline_ms") && strcmp(key, "body")) {
-            s_fail(err, LC_E_UNKNOWN_FIELD, "unknown envelope member");
-            goto done;
-        }
-    }
+    /* The version first: a later version may add envelope members. */
     v = json_object_get(root, "v");
     if (!json_is_integer(v)) {
         s_fail(err, LC_E_INVALID_MESSAGE, "missing protocol version \"v\"");
@@ -73,6 +67,13 @@ int lc_request_parse(const void *data, size_t len, lc_request_t *out, lc_codec_e
     if (json_integer_value(v) != LC_PROTO_VERSION) {
         s_fail(err, LC_E_UNSUPPORTED_VERSION, "this peer speaks protocol version 1");
         goto done;
+    }
+    json_object_foreach(root, key, v) {
+        if (strcmp(key, "v") && strcmp(key, "type") && strcmp(key, "request_id") &&
+            strcmp(key, "deadline_ms") && strcmp(key, "body")) {
+            s_fail(err, LC_E_UNKNOWN_FIELD, "unknown envelope member");
+            goto done;
+        }
     }
     if (!has_type) {
         s_fail(err, LC_E_INVALID_MESSAGE, "missing or invalid \"type\"");

@@ -10,8 +10,9 @@
  *         or {"v":1,"type":"...","request_id":"...","ok":false,
  *             "error":{"code":"invalid_field","message":"transfers[0].amount: ..."}}
  *
- * deadline_ms is absolute Unix milliseconds: a server drops work whose deadline has
- * passed (the client has given up and will retry with the same ids). Bodies are
+ * deadline_ms is absolute Unix milliseconds: a server that receives a request
+ * whose deadline has already passed answers deadline_exceeded without doing the
+ * work (the client has given up and will retry with the same ids). Bodies are
  * decoded by lc_codec against the type's descriptor, never by hand.
  */
 #ifndef LC_ENVELOPE_H

@@ -136,16 +136,39 @@ bool ld_result_is_transient(ld_result_t r)
     }
 }
 
-#define ID_F(st, m, n, fl, d) {LC_F(st, m, n, LC_FT_ID, fl), .doc = d}
-#define I64_F(st, m, n, fl, lo, hi, d) {LC_F(st, m, n, LC_FT_I64, fl), .min = lo, .max = hi, .doc = d}
-#define U32_F(st, m, n, fl, lo, hi, d) {LC_F(st, m, n, LC_FT_U32, fl), .min = lo, .max = hi, .doc = d}
-#define TIME_F(st, m, n, fl, d) {LC_F(st, m, n, LC_FT_TIME, fl), .doc = d}
-#define HASH_F(st, m, n, fl, d) {LC_F(st, m, n, LC_FT_HASH, fl), .doc = d}
-#define ENUM_F(st, m, n, fl, t, d) {LC_F(st, m, n, LC_FT_ENUM, fl), .names = t, .doc = d}
-#define FLAGS_F(st, m, n, fl, t, d) {LC_F(st, m, n, LC_FT_FLAGS, fl), .names = t, .doc = d}
-#define ARR_F(st, m, cnt, n, fl, sd, mx, d)                                                        \
-    {LC_F(st, m, n, LC_FT_ARRAY, fl), .sub = &sd, .count_offset = offsetof(st, cnt), .max = mx,    \
-     .doc = d}
+#define ID_F(st, m, n, fl, d)                                                                      \
+    {                                                                                              \
+        LC_F(st, m, n, LC_FT_ID, fl), .doc = d                                                     \
+    }
+#define I64_F(st, m, n, fl, lo, hi, d)                                                             \
+    {                                                                                              \
+        LC_F(st, m, n, LC_FT_I64, fl), .min = lo, .max = hi, .doc = d                              \
+    }
+#define U32_F(st, m, n, fl, lo, hi, d)                                                             \
+    {                                                                                              \
+        LC_F(st, m, n, LC_FT_U32, fl), .min = lo, .max = hi, .doc = d                              \
+    }
+#define TIME_F(st, m, n, fl, d)                                                                    \
+    {                                                                                              \
+        LC_F(st, m, n, LC_FT_TIME, fl), .doc = d                                                   \
+    }
+#define HASH_F(st, m, n, fl, d)                                                                    \
+    {                                                                                              \
+        LC_F(st, m, n, LC_FT_HASH, fl), .doc = d                                                   \
+    }
+#define ENUM_F(st, m, n, fl, t, d)                                                                 \
+    {                                                                                              \
+        LC_F(st, m, n, LC_FT_ENUM, fl), .names = t, .doc = d                                       \
+    }
+#define FLAGS_F(st, m, n, fl, t, d)                                                                \
+    {                                                                                              \
+        LC_F(st, m, n, LC_FT_FLAGS, fl), .names = t, .doc = d                                      \
+    }
+#define ARR_F(st, m, cnt, n, fl, sd, mn, mx, d)                                                    \
+    {                                                                                              \
+        LC_F(st, m, n, LC_FT_ARRAY, fl), .sub = &sd, .count_offset = offsetof(st, cnt), .min = mn, \
+                                         .max = mx, .doc = d                                       \
+    }
 #define DESC(var, st, tbl) const lc_msgdesc_t var = {#st, sizeof(st), tbl, N(tbl)}
 
 #define REQ LC_FF_REQUIRED
@@ -170,8 +193,7 @@ static const lc_field_t account_view_fields[] = {
     I64_F(ld_account_view_t, debits_posted, "debits_posted", ALW, 0, INT64_MAX, "posted debits"),
     I64_F(ld_account_view_t, credits_pending, "credits_pending", ALW, 0, INT64_MAX,
           "pending credits (not spendable)"),
-    I64_F(ld_account_view_t, credits_posted, "credits_posted", ALW, 0, INT64_MAX,
-          "posted credits"),
+    I64_F(ld_account_view_t, credits_posted, "credits_posted", ALW, 0, INT64_MAX, "posted credits"),
     I64_F(ld_account_view_t, debt, "debt", ALW, 0, INT64_MAX,
           "points a reversal took below zero; later credits repay it first"),
     I64_F(ld_account_view_t, balance, "balance", ALW, INT64_MIN, INT64_MAX,
@@ -234,37 +256,38 @@ static const lc_field_t entry_fields[] = {
 DESC(ld_entry_desc, ld_entry_t, entry_fields);
 
 static const lc_field_t create_accounts_fields[] = {
-    ARR_F(ld_create_accounts_req_t, accounts, naccounts, "accounts", REQ, ld_account_new_desc,
+    ARR_F(ld_create_accounts_req_t, accounts, naccounts, "accounts", REQ, ld_account_new_desc, 1,
           LD_BATCH_MAX, "1 to 1000 accounts"),
 };
 DESC(ld_create_accounts_req_desc, ld_create_accounts_req_t, create_accounts_fields);
 
 static const lc_field_t create_transfers_fields[] = {
-    ARR_F(ld_create_transfers_req_t, transfers, ntransfers, "transfers", REQ, ld_transfer_desc,
+    ARR_F(ld_create_transfers_req_t, transfers, ntransfers, "transfers", REQ, ld_transfer_desc, 1,
           LD_BATCH_MAX, "1 to 1000 transfers; linked ones commit together"),
 };
 DESC(ld_create_transfers_req_desc, ld_create_transfers_req_t, create_transfers_fields);
 
 static const lc_field_t results_fields[] = {
-    ARR_F(ld_results_rep_t, results, nresults, "results", ALW, ld_result_item_desc,
-          LD_BATCH_MAX, "one per account or transfer, in request order"),
+    ARR_F(ld_results_rep_t, results, nresults, "results", ALW, ld_result_item_desc, 0, LD_BATCH_MAX,
+          "one per account or transfer, in request order"),
 };
 DESC(ld_results_rep_desc, ld_results_rep_t, results_fields);
 
 static const lc_field_t lookup_fields[] = {
-    {LC_F(ld_lookup_req_t, ids, "ids", LC_FT_IDS, REQ), .count_offset = offsetof(ld_lookup_req_t, nids),
-     .max = LD_LOOKUP_MAX, .doc = "1 to 1000 ids; unknown ones are left out of the reply"},
+    {LC_F(ld_lookup_req_t, ids, "ids", LC_FT_IDS, REQ),
+     .count_offset = offsetof(ld_lookup_req_t, nids), .min = 1, .max = LD_LOOKUP_MAX,
+     .doc = "1 to 1000 ids; unknown ones are left out of the reply"},
 };
 DESC(ld_lookup_req_desc, ld_lookup_req_t, lookup_fields);
 
 static const lc_field_t accounts_rep_fields[] = {
-    ARR_F(ld_accounts_rep_t, accounts, naccounts, "accounts", ALW, ld_account_view_desc,
+    ARR_F(ld_accounts_rep_t, accounts, naccounts, "accounts", ALW, ld_account_view_desc, 0,
           LD_LOOKUP_MAX, "found accounts, in request order"),
 };
 DESC(ld_accounts_rep_desc, ld_accounts_rep_t, accounts_rep_fields);
 
 static const lc_field_t entries_rep_fields[] = {
-    ARR_F(ld_entries_rep_t, entries, nentries, "entries", ALW, ld_entry_desc, 10000,
+    ARR_F(ld_entries_rep_t, entries, nentries, "entries", ALW, ld_entry_desc, 0, 10000,
           "journal entries in sequence order"),
     I64_F(ld_entries_rep_t, head_seq, "head_seq", ALW, 0, INT64_MAX, "last journal sequence"),
 };
@@ -291,7 +314,7 @@ static const lc_field_t lots_req_fields[] = {
 DESC(ld_lots_req_desc, ld_lots_req_t, lots_req_fields);
 
 static const lc_field_t lots_rep_fields[] = {
-    ARR_F(ld_lots_rep_t, lots, nlots, "lots", ALW, ld_lot_view_desc, 100000,
+    ARR_F(ld_lots_rep_t, lots, nlots, "lots", ALW, ld_lot_view_desc, 0, 100000,
           "lots with points remaining, soonest expiry first"),
 };
 DESC(ld_lots_rep_desc, ld_lots_rep_t, lots_rep_fields);
@@ -305,7 +328,7 @@ static const lc_field_t expire_req_fields[] = {
 DESC(ld_expire_req_desc, ld_expire_req_t, expire_req_fields);
 
 static const lc_field_t expire_rep_fields[] = {
-    ARR_F(ld_expire_rep_t, results, nresults, "results", ALW, ld_result_item_desc, LD_BATCH_MAX,
+    ARR_F(ld_expire_rep_t, results, nresults, "results", ALW, ld_result_item_desc, 0, LD_BATCH_MAX,
           "one per expiry transfer posted"),
     I64_F(ld_expire_rep_t, points, "points", ALW, 0, INT64_MAX, "points expired"),
     {LC_F(ld_expire_rep_t, more, "more", LC_FT_BOOL, ALW), .doc = "more lots are due"},
@@ -328,7 +351,7 @@ DESC(ld_kind_total_desc, ld_kind_total_t, kind_total_fields);
 static const lc_field_t trial_balance_fields[] = {
     I64_F(ld_trial_balance_rep_t, sum, "sum", ALW, INT64_MIN, INT64_MAX, "always 0"),
     I64_F(ld_trial_balance_rep_t, accounts, "accounts", ALW, 0, INT64_MAX, "how many"),
-    ARR_F(ld_trial_balance_rep_t, by_kind, nby_kind, "by_kind", ALW, ld_kind_total_desc, 64,
+    ARR_F(ld_trial_balance_rep_t, by_kind, nby_kind, "by_kind", ALW, ld_kind_total_desc, 0, 64,
           "per kind"),
     I64_F(ld_trial_balance_rep_t, journal_seq, "journal_seq", ALW, 0, INT64_MAX, "last seq"),
     HASH_F(ld_trial_balance_rep_t, chain_head, "chain_head", ALW, "hash of the last entry"),
@@ -358,8 +381,7 @@ const ld_msgtype_t ld_msgtypes[] = {
      "create accounts; one result each"},
     {LD_TYPE_CREATE_TRANSFERS, &ld_create_transfers_req_desc, &ld_results_rep_desc,
      "create transfers; one result each; linked chains are atomic"},
-    {LD_TYPE_LOOKUP_ACCOUNTS, &ld_lookup_req_desc, &ld_accounts_rep_desc,
-     "accounts with balances"},
+    {LD_TYPE_LOOKUP_ACCOUNTS, &ld_lookup_req_desc, &ld_accounts_rep_desc, "accounts with balances"},
     {LD_TYPE_LOOKUP_TRANSFERS, &ld_lookup_req_desc, &ld_entries_rep_desc,
      "transfers as journal entries"},
     {LD_TYPE_SET_ACCOUNT_FLAGS, &ld_set_flags_req_desc, &ld_results_rep_desc,

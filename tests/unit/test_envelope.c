@@ -293,8 +293,10 @@ static void envelope_rejects_unknown_member(void **state)
                     LC_E_UNKNOWN_FIELD, TYPE, RID);
     expect_req_fail("{'v':1,'type':'t','request_id':'r','Body':{}}", LC_E_UNKNOWN_FIELD, "t",
                     "r");
-    /* The unknown member is reported even before a missing version. */
-    expect_req_fail("{'type':'t','request_id':'r','x':null}", LC_E_UNKNOWN_FIELD, "t", "r");
+    /* The version is judged first: a later version may add envelope members. */
+    expect_req_fail("{'v':2,'type':'t','request_id':'r','x':null}", LC_E_UNSUPPORTED_VERSION, "t",
+                    "r");
+    expect_req_fail("{'type':'t','request_id':'r','x':null}", LC_E_INVALID_MESSAGE, "t", "r");
 }
 
 static void envelope_rejects_body_not_object(void **state)
