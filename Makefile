@@ -65,7 +65,10 @@ UNIT_TESTS := \
 	test_bus \
 	test_codec \
 	test_envelope \
-	test_proto_contract
+	test_proto_contract \
+	test_ledger_state \
+	test_lots \
+	test_chain
 
 INTEGRATION_TESTS := \
 	test_ledger_guarantees \

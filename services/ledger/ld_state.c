@@ -26,6 +26,14 @@
         }                                                                                          \
     } while (0)
 
+/* Frees a transfer and the allocation array it owns (ld_undo_alloc_fn's free_fn). */
+static void s_xfer_free(void *p)
+{
+    ld_xfer_t *x = p;
+    free(x->allocs);
+    free(x);
+}
+
 ld_state_t *ld_state_new(void)
 {
     ld_state_t *s = calloc(1, sizeof *s);
@@ -45,13 +53,9 @@ void ld_state_destroy(ld_state_t **s_p)
     if (!s_p || !*s_p)
         return;
     ld_state_t *s = *s_p;
-    for (size_t i = 0; i < s->xfers.cap; i++) {
-        ld_xfer_t *x = s->xfers.slots ? s->xfers.slots[i].value : NULL;
-        if (x) {
-            free(x->allocs);
-            free(x);
-        }
-    }
+    for (size_t i = 0; s->xfers.slots && i < s->xfers.cap; i++)
+        if (s->xfers.slots[i].value)
+            s_xfer_free(s->xfers.slots[i].value);
     for (size_t i = 0; s->lots.slots && i < s->lots.cap; i++)
         free(s->lots.slots[i].value);
     for (size_t i = 0; s->accounts.slots && i < s->accounts.cap; i++)
@@ -164,9 +168,9 @@ static int s_seal(ld_state_t *s, ld_entry_t *e)
 
 static int s_record_failed(ld_state_t *s, const lc_id_t *id, int result, int64_t now)
 {
-    if (!ld_result_is_transient(result) || ld_table_get(&s->failed, id) ||
+    if (!ld_result_is_transient(result) || lc_id_is_zero(id) || ld_table_get(&s->failed, id) ||
         ld_table_get(&s->xfers, id))
-        return LC_OK;
+        return LC_OK; /* a zero id (refused in a failed chain) names nothing to burn */
     ld_batch_t *b = &s->batch;
     GROW(b->failed, b->nfailed, b->capfailed, 64);
     if (ld_table_put(&s->failed, id, (void *)(uintptr_t)(result + 1)) != LC_OK)
@@ -390,7 +394,8 @@ static int s_new_xfer(ld_state_t *s, const ld_entry_t *e, ld_xfer_t **out)
     ld_xfer_t *x = calloc(1, sizeof *x);
     if (!x)
         return LC_ERR_NOMEM;
-    ld_undo_alloc(&s->undo, x);
+    /* Undone, x goes with the allocs array that ld_lots may grow for it later. */
+    ld_undo_alloc_fn(&s->undo, x, s_xfer_free);
     x->t.id = e->id;
     x->t.debit_account_id = e->debit_account_id;
     x->t.credit_account_id = e->credit_account_id;
@@ -437,6 +442,8 @@ static ld_result_t s_check_resolve(const ld_state_t *s, const ld_transfer_t *in,
         return LD_TIMEOUT_RESERVED_FOR_PENDING;
     if (in->expires_at)
         return LD_EXPIRES_AT_REQUIRES_LOTS_CREDIT;
+    if (in->amount < 0) /* 0 = the full hold; a negative post would credit the debit side */
+        return LD_AMOUNT_MUST_BE_POSITIVE;
     ld_xfer_t *p = ld_table_get(&s->xfers, &in->pending_id);
     if (!p)
         return LD_PENDING_TRANSFER_NOT_FOUND;

@@ -53,6 +53,16 @@ void ld_undo_alloc(ld_undo_t *u, void *ptr)
     r->addr = ptr;
 }
 
+void ld_undo_alloc_fn(ld_undo_t *u, void *ptr, void (*free_fn)(void *))
+{
+    ld_undo_rec_t *r = s_push(u);
+    if (!r)
+        return;
+    r->kind = LD_UNDO_ALLOC_FN;
+    r->addr = ptr;
+    r->free_fn = free_fn;
+}
+
 void ld_undo_to(ld_undo_t *u, size_t mark)
 {
     while (u->n > mark) {
@@ -61,6 +71,7 @@ void ld_undo_to(ld_undo_t *u, size_t mark)
         case LD_UNDO_BYTES: memcpy(r->addr, r->old, r->len); break;
         case LD_UNDO_TABLE_PUT: ld_table_del(r->table, &r->key); break;
         case LD_UNDO_ALLOC: free(r->addr); break;
+        case LD_UNDO_ALLOC_FN: r->free_fn(r->addr); break;
         }
     }
 }

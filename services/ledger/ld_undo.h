@@ -24,14 +24,16 @@ typedef enum ld_undo_kind {
     LD_UNDO_BYTES,     /* copy old bytes back to addr */
     LD_UNDO_TABLE_PUT, /* remove key from table */
     LD_UNDO_ALLOC,     /* free(ptr) */
+    LD_UNDO_ALLOC_FN,  /* free_fn(ptr): an object that owns further allocations */
 } ld_undo_kind_t;
 
 typedef struct ld_undo_rec {
     ld_undo_kind_t kind;
-    void *addr;      /* BYTES: where; ALLOC: what to free */
+    void *addr;      /* BYTES: where; ALLOC, ALLOC_FN: what to free */
     size_t len;      /* BYTES: how many */
     ld_table_t *table;
     lc_id_t key;
+    void (*free_fn)(void *); /* ALLOC_FN */
     uint8_t old[LD_UNDO_BYTES_MAX];
 } ld_undo_rec_t;
 
@@ -47,6 +49,9 @@ void ld_undo_bytes(ld_undo_t *u, void *addr, size_t len);
 void ld_undo_table_put(ld_undo_t *u, ld_table_t *table, const lc_id_t *key);
 /* Records that ptr was just allocated (freed if undone). */
 void ld_undo_alloc(ld_undo_t *u, void *ptr);
+/* Records that ptr was just allocated; free_fn(ptr) frees it and what it owns (an
+ * array it grew later, say) if undone. */
+void ld_undo_alloc_fn(ld_undo_t *u, void *ptr, void (*free_fn)(void *));
 
 /* Rolls back every record above mark (a value of u->n taken earlier). */
 void ld_undo_to(ld_undo_t *u, size_t mark);
