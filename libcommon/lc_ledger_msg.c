@@ -102,6 +102,10 @@ const lc_name_t ld_result_names[] = {
     {"account_flags_invalid", LD_ACCOUNT_FLAGS_INVALID},
     {"account_not_found", LD_ACCOUNT_NOT_FOUND},
     {"account_closed_for_good", LD_ACCOUNT_CLOSED_FOR_GOOD},
+    {"debit_account_id_must_not_be_zero", LD_DEBIT_ACCOUNT_ID_MUST_NOT_BE_ZERO},
+    {"credit_account_id_must_not_be_zero", LD_CREDIT_ACCOUNT_ID_MUST_NOT_BE_ZERO},
+    {"reverses_must_be_zero", LD_REVERSES_MUST_BE_ZERO},
+    {"expires_at_must_be_zero", LD_EXPIRES_AT_MUST_BE_ZERO},
     {NULL, 0},
 };
 

@@ -96,7 +96,8 @@ typedef struct ld_transfer {
     int64_t expires_at;    /* credit to a lots account: when the lot expires; 0 = never */
 } ld_transfer_t;
 
-/* Results, one per account or transfer (TigerBeetle's semantics, see proto/). */
+/* Results, one per account or transfer (TigerBeetle's semantics, see proto/).
+ * The values are stored (ledger.failed.result): append new ones, never renumber. */
 typedef enum ld_result {
     LD_OK = 0,
     LD_EXISTS,
@@ -149,6 +150,10 @@ typedef enum ld_result {
     LD_ACCOUNT_FLAGS_INVALID,
     LD_ACCOUNT_NOT_FOUND,
     LD_ACCOUNT_CLOSED_FOR_GOOD,
+    LD_DEBIT_ACCOUNT_ID_MUST_NOT_BE_ZERO,
+    LD_CREDIT_ACCOUNT_ID_MUST_NOT_BE_ZERO,
+    LD_REVERSES_MUST_BE_ZERO,
+    LD_EXPIRES_AT_MUST_BE_ZERO,
     LD_RESULT_COUNT
 } ld_result_t;
 extern const lc_name_t ld_result_names[];

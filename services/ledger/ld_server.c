@@ -396,7 +396,8 @@ int ld_server_run(ld_server_t *srv, volatile int *stop)
         if (arc == LC_OK && ld_state_batch_dirty(srv->state))
             committed = ld_store_write_batch(srv->db, srv->state) == LC_OK;
         if (arc != LC_OK || !committed) {
-            ld_state_abort_batch(srv->state);
+            if (arc == LC_OK) /* a refused COMMIT: roll memory back to the database */
+                ld_state_abort_batch(srv->state);
             for (size_t i = 0; i < n; i++) {
                 if (batch[i].err || !batch[i].mt || batch[i].db_reader)
                     continue;
@@ -405,7 +406,13 @@ int ld_server_run(ld_server_t *srv, volatile int *stop)
                 s_set_error(&batch[i], LC_E_UNAVAILABLE,
                             "the ledger could not commit; retry with the same ids");
             }
-            if (!lc_db_alive(srv->db)) {
+            if (arc != LC_OK) {
+                /* Out of memory while applying: the undo log itself may be incomplete,
+                 * so memory is not trusted. Crash-only recovery: exit, and the
+                 * supervisor restarts the ledger from what PostgreSQL holds. */
+                lc_error(NULL, "out of memory while applying a batch; exiting to reload");
+                rc = LC_ERR_NOMEM;
+            } else if (!lc_db_alive(srv->db)) {
                 lc_error(NULL, "database connection lost; exiting so the supervisor "
                                "restarts the ledger from what PostgreSQL holds");
                 rc = LC_ERR_UNAVAILABLE;

@@ -437,11 +437,11 @@ static ld_result_t s_check_resolve(const ld_state_t *s, const ld_transfer_t *in,
     if (lc_id_eq(&in->pending_id, &in->id))
         return LD_PENDING_ID_MUST_BE_DIFFERENT;
     if (!lc_id_is_zero(&in->reverses))
-        return LD_REVERSAL_OF_PENDING_NOT_ALLOWED;
+        return LD_REVERSES_MUST_BE_ZERO;
     if (in->timeout)
         return LD_TIMEOUT_RESERVED_FOR_PENDING;
     if (in->expires_at)
-        return LD_EXPIRES_AT_REQUIRES_LOTS_CREDIT;
+        return LD_EXPIRES_AT_MUST_BE_ZERO; /* a posted credit keeps the hold's expiry */
     if (in->amount < 0) /* 0 = the full hold; a negative post would credit the debit side */
         return LD_AMOUNT_MUST_BE_POSITIVE;
     ld_xfer_t *p = ld_table_get(&s->xfers, &in->pending_id);
@@ -538,11 +538,20 @@ static ld_result_t s_check_move(const ld_state_t *s, const ld_transfer_t *in,
         return LD_PENDING_ID_MUST_BE_ZERO;
     if (in->amount <= 0)
         return LD_AMOUNT_MUST_BE_POSITIVE;
-    if (!lc_id_is_zero(&in->debit_account_id) &&
-        lc_id_eq(&in->debit_account_id, &in->credit_account_id))
+    if (lc_id_is_zero(&in->debit_account_id))
+        return LD_DEBIT_ACCOUNT_ID_MUST_NOT_BE_ZERO;
+    if (lc_id_is_zero(&in->credit_account_id))
+        return LD_CREDIT_ACCOUNT_ID_MUST_NOT_BE_ZERO;
+    if (lc_id_eq(&in->debit_account_id, &in->credit_account_id))
         return LD_ACCOUNTS_MUST_BE_DIFFERENT;
     if (in->timeout && !pending)
         return LD_TIMEOUT_RESERVED_FOR_PENDING;
+    if (in->timeout > LD_TIMEOUT_MAX) /* the codec refuses it first; kept for direct callers */
+        return LD_TIMEOUT_TOO_LONG;
+    if (!lc_id_is_zero(&in->reverses) && pending)
+        return LD_REVERSES_MUST_BE_ZERO; /* a hold cannot be a reversal */
+    if (!lc_id_is_zero(&in->reverses) && in->expires_at)
+        return LD_EXPIRES_AT_MUST_BE_ZERO; /* points return to the lots they came from */
     ld_account_t *dr = ld_table_get(&s->accounts, &in->debit_account_id);
     ld_account_t *cr = ld_table_get(&s->accounts, &in->credit_account_id);
     if (!dr)
@@ -551,8 +560,6 @@ static ld_result_t s_check_move(const ld_state_t *s, const ld_transfer_t *in,
         return LD_CREDIT_ACCOUNT_NOT_FOUND;
     ld_xfer_t *o = NULL;
     if (!lc_id_is_zero(&in->reverses)) {
-        if (pending)
-            return LD_REVERSAL_OF_PENDING_NOT_ALLOWED;
         o = ld_table_get(&s->xfers, &in->reverses);
         if (!o)
             return LD_REVERSAL_TARGET_NOT_FOUND;
@@ -565,8 +572,6 @@ static ld_result_t s_check_move(const ld_state_t *s, const ld_transfer_t *in,
             return LD_REVERSAL_ACCOUNTS_MUST_BE_SWAPPED;
         if (in->amount > o->t.amount - o->reversed)
             return LD_EXCEEDS_REVERSIBLE_AMOUNT;
-        if (in->expires_at)
-            return LD_EXPIRES_AT_REQUIRES_LOTS_CREDIT; /* points return to their lots */
     }
     if (in->expires_at && !(cr->flags & LD_AF_LOTS))
         return LD_EXPIRES_AT_REQUIRES_LOTS_CREDIT;
@@ -579,14 +584,15 @@ static ld_result_t s_check_move(const ld_state_t *s, const ld_transfer_t *in,
         s_add_overflows(cr->credits_posted + cr->credits_pending, in->amount) ||
         s_add_overflows(dr->debt, in->amount))
         return LD_OVERFLOWS;
-    if (!o) { /* reversals may take an account below zero (I2) */
-        if ((dr->flags & LD_AF_DEBITS_MUST_NOT_EXCEED_CREDITS) &&
-            dr->debits_posted + dr->debits_pending + in->amount > dr->credits_posted)
-            return LD_EXCEEDS_CREDITS;
-        if ((cr->flags & LD_AF_CREDITS_MUST_NOT_EXCEED_DEBITS) &&
-            cr->credits_posted + cr->credits_pending + in->amount > cr->debits_posted)
-            return LD_EXCEEDS_DEBITS;
-    }
+    /* A reversal may take a lots account below zero: the shortfall becomes debt
+     * that later credits repay (I2). Every other account keeps its limits. */
+    bool may_go_below = o && (dr->flags & LD_AF_LOTS);
+    if (!may_go_below && (dr->flags & LD_AF_DEBITS_MUST_NOT_EXCEED_CREDITS) &&
+        dr->debits_posted + dr->debits_pending + in->amount > dr->credits_posted)
+        return LD_EXCEEDS_CREDITS;
+    if ((cr->flags & LD_AF_CREDITS_MUST_NOT_EXCEED_DEBITS) &&
+        cr->credits_posted + cr->credits_pending + in->amount > cr->debits_posted)
+        return LD_EXCEEDS_DEBITS;
     *dr_out = dr;
     *cr_out = cr;
     *reversed_out = o;
@@ -785,6 +791,15 @@ int ld_state_expire_holds(ld_state_t *s, int64_t now)
     return count;
 }
 
+/* Expiry order: soonest first, then oldest. */
+static int s_lot_cmp(const void *x, const void *y)
+{
+    const ld_lot_t *a = *(ld_lot_t *const *)x, *b = *(ld_lot_t *const *)y;
+    if (a->expires_at != b->expires_at)
+        return a->expires_at < b->expires_at ? -1 : 1;
+    return (a->created_seq > b->created_seq) - (a->created_seq < b->created_seq);
+}
+
 int ld_state_expire_lots(ld_state_t *s, const ld_expire_req_t *req, int64_t now,
                          ld_expire_rep_t *rep)
 {
@@ -795,30 +810,53 @@ int ld_state_expire_lots(ld_state_t *s, const ld_expire_req_t *req, int64_t now,
     if (brk->flags & LD_AF_LOTS)
         return LC_ERR_INVALID;
     int64_t limit = req->limit > 0 ? req->limit : LD_BATCH_MAX;
-    rep->results = calloc((size_t)limit, sizeof *rep->results);
-    if (!rep->results)
-        return LC_ERR_NOMEM;
+    /* The due lots, soonest expiry first, so that a limited call takes the oldest
+     * debts to the program first and repeated calls make steady progress. */
+    size_t ndue = 0;
+    ld_lot_t **due = NULL;
     for (size_t i = 0; i < s->lots.cap; i++) {
         ld_lot_t *lot = s->lots.slots[i].value;
         if (!lot || lot->remaining == 0 || !lot->expires_at || lot->expires_at > req->as_of)
             continue;
-        if ((int64_t)rep->nresults == limit) {
-            rep->more = true;
-            break;
+        if ((ndue & (ndue - 1)) == 0) { /* grow at powers of two */
+            ld_lot_t **p = realloc(due, (ndue ? ndue * 2 : 1) * sizeof *p);
+            if (!p) {
+                free(due);
+                return LC_ERR_NOMEM;
+            }
+            due = p;
         }
+        due[ndue++] = lot;
+    }
+    qsort(due, ndue, sizeof *due, s_lot_cmp);
+    size_t take = ndue < (size_t)limit ? ndue : (size_t)limit;
+    rep->more = ndue > take;
+    int64_t total = 0;
+    for (size_t i = 0; i < take; i++)
+        total += due[i]->remaining; /* lots of one ledger: their sum fits (I1) */
+    if (s_add_overflows(brk->credits_posted, total)) {
+        free(due);
+        return LC_ERR_OVERFLOW;
+    }
+    rep->results = calloc(take ? take : 1, sizeof *rep->results);
+    if (!rep->results) {
+        free(due);
+        return LC_ERR_NOMEM;
+    }
+    int rc = LC_OK;
+    for (size_t i = 0; rc == LC_OK && i < take; i++) {
+        ld_lot_t *lot = due[i];
         ld_account_t *a = ld_table_get(&s->accounts, &lot->account_id);
-        if (s_add_overflows(brk->credits_posted, lot->remaining))
-            return LC_ERR_OVERFLOW;
         char label[32];
         snprintf(label, sizeof label, "expiry:%d", lot->expiries);
         ld_entry_t *e;
-        int rc = s_journal(s, now, &e);
+        rc = s_journal(s, now, &e);
         if (rc == LC_OK)
             rc = s_queue_account(s, a);
         if (rc == LC_OK)
             rc = s_queue_account(s, brk);
         if (rc != LC_OK)
-            return rc;
+            break;
         e->type = LD_ENTRY_TRANSFER;
         lc_id_derive(&lot->id, label, &e->id);
         e->debit_account_id = a->id;
@@ -834,13 +872,16 @@ int ld_state_expire_lots(ld_state_t *s, const ld_expire_req_t *req, int64_t now,
         ld_xfer_t *x;
         if ((rc = ld_lots_take_all(s, a, &op, lot)) != LC_OK || (rc = s_seal(s, e)) != LC_OK ||
             (rc = s_new_xfer(s, e, &x)) != LC_OK)
-            return rc;
+            break;
         ld_result_item_t *r = &rep->results[rep->nresults++];
         r->id = e->id;
         r->result = LD_OK;
         r->seq = e->seq;
         r->timestamp = e->timestamp;
     }
+    free(due);
+    if (rc != LC_OK)
+        return rc;
     return s->undo.failed ? LC_ERR_NOMEM : LC_OK;
 }
 

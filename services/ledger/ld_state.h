@@ -11,9 +11,9 @@
  *      debits_pending and credits_pending are equal.
  *  I2  No overdraft. An account flagged debits_must_not_exceed_credits satisfies
  *          debits_posted + debits_pending <= credits_posted
- *      after every transfer except a reversal (a return of points already spent may
- *      take a member below zero; the shortfall is recorded as debt, and later
- *      credits repay debt before they become spendable lots).
+ *      after every transfer except a reversal debiting a lots account (a return of
+ *      points already spent may take a member below zero; the shortfall is recorded
+ *      as debt, and later credits repay debt before they become spendable lots).
  *  I3  Lots. For an account flagged lots (which implies I2's flag),
  *          sum(lot.remaining) + sum(points its holds reserve) = balance + debt
  *      and debt > 0 only while sum(lot.remaining) = 0. Debits take points from the

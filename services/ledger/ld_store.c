@@ -357,12 +357,18 @@ static int s_load_xfers(lc_db_t *db, ld_state_t *s)
 static int s_load_allocs(lc_db_t *db, ld_state_t *s)
 {
     lc_dbres_t *res;
-    /* Net per (owner, lot), in the order the owner first touched each lot: all a
-     * later release needs (ld_lots_release). */
+    /* Net per (owner, lot), in the order the owner took from the lots: by the entry
+     * that first touched each lot, then (within one entry) in consumption order,
+     * soonest expiry first. That order is all a later release needs
+     * (ld_lots_release gives back to the latest-consumed lot first). */
     int rc = lc_db_exec(db,
-                        "SELECT origin_id, lot_id, sum(amount) FROM ledger.allocations"
-                        " WHERE origin_id IS NOT NULL GROUP BY origin_id, lot_id"
-                        " HAVING sum(amount) <> 0 ORDER BY min(seq), lot_id",
+                        "SELECT a.origin_id, a.lot_id, sum(a.amount)"
+                        " FROM ledger.allocations a JOIN ledger.lots l ON l.id = a.lot_id"
+                        " WHERE a.origin_id IS NOT NULL GROUP BY a.origin_id, a.lot_id"
+                        " HAVING sum(a.amount) <> 0"
+                        " ORDER BY min(a.seq),"
+                        " CASE WHEN min(l.expires_at) = 0 THEN 9223372036854775807"
+                        " ELSE min(l.expires_at) END, min(l.created_seq)",
                         0, NULL, &res);
     if (rc != LC_OK)
         return rc;

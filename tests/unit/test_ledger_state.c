@@ -646,17 +646,16 @@ static void ledger_state_transfer_validation(void **state)
     assert_int_equal(r[8].result, LD_PENDING_ID_MUST_BE_ZERO);
     assert_int_equal(r[9].result, LD_FLAGS_ARE_MUTUALLY_EXCLUSIVE);
     assert_int_equal(r[10].result, LD_FLAGS_RESERVED);
-    assert_int_equal(r[11].result, LD_DEBIT_ACCOUNT_NOT_FOUND);
+    assert_int_equal(r[11].result, LD_DEBIT_ACCOUNT_ID_MUST_NOT_BE_ZERO);
     assert_int_equal(s->batch.nentries, 0);
-    assert_int_equal(s->batch.nfailed, 1); /* only the state-dependent one */
+    assert_int_equal(s->batch.nfailed, 0); /* malformed input burns no id */
     finish(s);
 
     /* Fixed retries with the same ids now succeed. */
     assert_int_equal(submit1(s, xf(30, M_PLAIN, REDEEM, 5), T0 + 3 * SEC, NULL), LD_OK);
     assert_int_equal(submit1(s, xf(32, M_PLAIN, REDEEM, 5), T0 + 4 * SEC, NULL), LD_OK);
-    assert_int_equal(submit1(s, xf(41, M_PLAIN, REDEEM, 5), T0 + 5 * SEC, NULL),
-                     LD_ID_ALREADY_FAILED);
-    assert_int_equal(balance(s, M_PLAIN), 90);
+    assert_int_equal(submit1(s, xf(41, M_PLAIN, REDEEM, 5), T0 + 5 * SEC, NULL), LD_OK);
+    assert_int_equal(balance(s, M_PLAIN), 85);
     done(&s);
 }
 
@@ -1186,7 +1185,7 @@ static void ledger_state_resolve_errors(void **state)
     assert_int_equal(r[4].result, LD_PENDING_TRANSFER_HAS_DIFFERENT_ACCOUNTS);
     assert_int_equal(r[5].result, LD_PENDING_TRANSFER_HAS_DIFFERENT_ACCOUNTS);
     assert_int_equal(r[6].result, LD_TIMEOUT_RESERVED_FOR_PENDING);
-    assert_int_equal(r[7].result, LD_REVERSAL_OF_PENDING_NOT_ALLOWED);
+    assert_int_equal(r[7].result, LD_REVERSES_MUST_BE_ZERO);
     assert_int_equal(xfer(s, 50)->pstate, LD_PS_PENDING);
     /* Naming the hold's own accounts is fine. */
     ld_transfer_t ok = resolve(68, 50, LD_TF_POST_PENDING, 0);
@@ -1335,10 +1334,10 @@ static void ledger_state_reversal_of_hold_not_allowed(void **state)
     assert_int_equal(submit1(s, hold(50, M_PLAIN, REDEEM, 300, 0), T0 + 2 * SEC, NULL), LD_OK);
     assert_int_equal(submit1(s, reversal(51, REDEEM, M_PLAIN, 10, 50), T0 + 3 * SEC, NULL),
                      LD_REVERSAL_OF_PENDING_NOT_ALLOWED);
-    /* A pending reversal is not allowed either. */
+    /* A pending reversal is malformed (a hold cannot reverse anything). */
     ld_transfer_t pr = reversal(52, M_PLAIN, ISSUE, 10, 40);
     pr.flags = LD_TF_PENDING;
-    assert_int_equal(submit1(s, pr, T0 + 3 * SEC, NULL), LD_REVERSAL_OF_PENDING_NOT_ALLOWED);
+    assert_int_equal(submit1(s, pr, T0 + 3 * SEC, NULL), LD_REVERSES_MUST_BE_ZERO);
     /* Nor of a void. */
     assert_int_equal(submit1(s, hold(53, M_PLAIN, REDEEM, 100, 0), T0 + 4 * SEC, NULL), LD_OK);
     assert_int_equal(submit1(s, resolve(54, 53, LD_TF_VOID_PENDING, 0), T0 + 4 * SEC, NULL), LD_OK);
@@ -1390,19 +1389,19 @@ static void ledger_state_reversal_into_debt(void **state)
     done(&s);
 }
 
-/* A plain (no lots) member can go below zero through a reversal, too. */
-static void ledger_state_reversal_below_zero_plain_member(void **state)
+/* Only a lots account can go below zero through a reversal (its shortfall is
+ * tracked as debt); any other no-overdraft account keeps its limit. */
+static void ledger_state_reversal_cannot_overdraw_plain_account(void **state)
 {
     (void)state;
     ld_state_t *s = fresh();
     fund(s, 60, M_PLAIN, 100, T0 + SEC);
     assert_int_equal(submit1(s, xf(61, M_PLAIN, REDEEM, 80), T0 + 2 * SEC, NULL), LD_OK);
-    assert_int_equal(submit1(s, reversal(62, M_PLAIN, ISSUE, 100, 60), T0 + 3 * SEC, NULL), LD_OK);
-    assert_int_equal(balance(s, M_PLAIN), -80);
-    assert_int_equal(submit1(s, xf(63, M_PLAIN, REDEEM, 1), T0 + 4 * SEC, NULL),
+    assert_int_equal(submit1(s, reversal(62, M_PLAIN, ISSUE, 100, 60), T0 + 3 * SEC, NULL),
                      LD_EXCEEDS_CREDITS);
-    fund(s, 64, M_PLAIN, 100, T0 + 5 * SEC);
-    assert_int_equal(available(s, M_PLAIN), 20);
+    assert_int_equal(submit1(s, reversal(63, M_PLAIN, ISSUE, 20, 60), T0 + 4 * SEC, NULL), LD_OK);
+    assert_int_equal(balance(s, M_PLAIN), 0);
+    assert_int_equal(view(s, M_PLAIN).debt, 0);
     done(&s);
 }
 
@@ -1806,7 +1805,7 @@ int main(void)
         cmocka_unit_test(ledger_state_reversal_accounts_must_be_swapped),
         cmocka_unit_test(ledger_state_reversal_of_hold_not_allowed),
         cmocka_unit_test(ledger_state_reversal_into_debt),
-        cmocka_unit_test(ledger_state_reversal_below_zero_plain_member),
+        cmocka_unit_test(ledger_state_reversal_cannot_overdraw_plain_account),
         cmocka_unit_test(ledger_state_batch_abort_restores_everything),
         cmocka_unit_test(ledger_state_batch_commit_keeps),
         cmocka_unit_test(ledger_state_batch_abort_after_table_growth),
