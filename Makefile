@@ -53,6 +53,8 @@ LEDGER_SRC := \
 	services/ledger/ld_lots.c \
 	services/ledger/ld_chain.c \
 	services/ledger/ld_state.c \
+	services/ledger/ld_transfer.c \
+	services/ledger/ld_expire.c \
 	services/ledger/ld_store.c \
 	services/ledger/ld_verify.c \
 	services/ledger/ld_server.c
