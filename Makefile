@@ -74,7 +74,9 @@ UNIT_TESTS := \
 
 INTEGRATION_TESTS := \
 	test_ledger_guarantees \
-	test_ledger_privileges
+	test_ledger_privileges \
+	test_ledger_random \
+	test_ledger_crash
 
 LIBCOMMON_OBJ := $(LIBCOMMON_SRC:%.c=$(O)/%.o)
 LEDGER_OBJ    := $(LEDGER_SRC:%.c=$(O)/%.o)

@@ -50,7 +50,8 @@ int ld_state_expire_lots(ld_state_t *s, const ld_expire_req_t *req, int64_t now,
         }
         due[ndue++] = lot;
     }
-    qsort(due, ndue, sizeof *due, s_lot_cmp);
+    if (ndue > 1) /* qsort's array must not be NULL, even when empty */
+        qsort(due, ndue, sizeof *due, s_lot_cmp);
     size_t take = ndue < (size_t)limit ? ndue : (size_t)limit;
     rep->more = ndue > take;
     int64_t total = 0;

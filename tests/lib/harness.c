@@ -165,6 +165,17 @@ void th_ledger_stop(th_ledger_t *l)
         fail_msg("ledger did not stop cleanly (status %d, log: %s)", status, l->log);
 }
 
+void th_ledger_wait_session_gone(const th_ledger_t *l)
+{
+    int64_t deadline = lc_mono_ms() + 10000;
+    while (th_sql_i64(l->db, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                             "current_database() AND usename = 'coal_ledger'") > 0) {
+        if (lc_mono_ms() > deadline)
+            fail_msg("the killed ledger's database session did not end (db %s)", l->db);
+        usleep(20 * 1000);
+    }
+}
+
 void th_client_open(th_client_t *c, const th_ledger_t *l)
 {
     c->zctx = zmq_ctx_new();
@@ -229,6 +240,12 @@ const char *th_ids(const lc_id_t *id)
     char *out = buf[next++ % 8];
     lc_id_format(id, out);
     return out;
+}
+
+void th_id_text(uint64_t n, char out[LC_ID_STRLEN + 1])
+{
+    lc_id_t id = th_id(n);
+    lc_id_format(&id, out);
 }
 
 json_t *th_account(uint64_t n, const char *kind, const char *flags_csv)

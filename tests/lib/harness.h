@@ -43,6 +43,10 @@ int th_ledger_start(th_ledger_t *l, const char *db);
 int th_ledger_start_expect_exit(th_ledger_t *l, const char *db, int ms);
 void th_ledger_kill(th_ledger_t *l, int sig); /* signal and reap */
 void th_ledger_stop(th_ledger_t *l);          /* SIGTERM, reap, expect exit 0 */
+/* Waits (up to 10 s, else fails the test) until PostgreSQL has ended the killed
+ * ledger's session on its database and so released its advisory lock: a restart
+ * sooner could be refused as a second writer. */
+void th_ledger_wait_session_gone(const th_ledger_t *l);
 
 /* A client for the ledger's endpoint (own zmq context per client). */
 typedef struct th_client {
@@ -63,6 +67,8 @@ int th_try_call(th_client_t *c, const char *type, json_t *body, int timeout_ms, 
 /* Convenience builders. */
 lc_id_t th_id(uint64_t n);              /* deterministic test id */
 const char *th_ids(const lc_id_t *id);  /* text form in a rotating static buffer */
+/* Text form of th_id(n) into out: safe from several threads, unlike th_ids. */
+void th_id_text(uint64_t n, char out[LC_ID_STRLEN + 1]);
 json_t *th_account(uint64_t n, const char *kind, const char *flags_csv);
 json_t *th_transfer(uint64_t id, uint64_t debit, uint64_t credit, int64_t amount);
 
