@@ -8,7 +8,7 @@
 # Source lists are explicit on purpose: adding a file is a reviewed change here.
 
 BUILD ?= release
-O     := build/$(BUILD)
+O     ?= build/$(BUILD)
 CC    ?= cc
 
 PKGS      := libzmq libpq jansson openssl
@@ -43,6 +43,7 @@ LIBCOMMON_SRC := \
 	libcommon/lc_codec.c \
 	libcommon/lc_envelope.c \
 	libcommon/lc_ledger_msg.c \
+	libcommon/lc_api.c \
 	libcommon/lc_db.c \
 	libcommon/lc_bus.c
 
@@ -58,6 +59,14 @@ LEDGER_SRC := \
 	services/ledger/ld_store.c \
 	services/ledger/ld_verify.c \
 	services/ledger/ld_server.c
+
+# Each service below: everything except main.c (so tests can link it), then its
+# binary. A service with an empty list is not built yet.
+MEMBERS_SRC := \
+
+SETTLEMENT_SRC := \
+
+GATEWAY_SRC := \
 
 UNIT_TESTS := \
 	test_id \
@@ -78,21 +87,33 @@ INTEGRATION_TESTS := \
 	test_ledger_random \
 	test_ledger_crash
 
+# End-to-end tests: HTTP through the gateway to every service (tests/e2e/).
+E2E_TESTS := \
+
+
 LIBCOMMON_OBJ := $(LIBCOMMON_SRC:%.c=$(O)/%.o)
 LEDGER_OBJ    := $(LEDGER_SRC:%.c=$(O)/%.o)
 LIBCOMMON_A   := $(O)/libcommon.a
 LEDGER_A      := $(O)/libledger.a
+MEMBERS_A     := $(if $(MEMBERS_SRC),$(O)/libmembers.a)
+SETTLEMENT_A  := $(if $(SETTLEMENT_SRC),$(O)/libsettlement.a)
+GATEWAY_A     := $(if $(GATEWAY_SRC),$(O)/libgateway.a)
+SERVICE_A     := $(SETTLEMENT_A) $(MEMBERS_A) $(GATEWAY_A) $(LEDGER_A)
 TESTLIB_OBJ   := $(O)/tests/lib/harness.o
-BINS          := $(O)/bin/ledger $(O)/bin/buscall
+BINS          := $(O)/bin/ledger $(O)/bin/buscall \
+                 $(if $(MEMBERS_SRC),$(O)/bin/members) \
+                 $(if $(SETTLEMENT_SRC),$(O)/bin/settlement) \
+                 $(if $(GATEWAY_SRC),$(O)/bin/gateway)
 UNIT_BINS     := $(UNIT_TESTS:%=$(O)/tests/unit/%)
 INTEG_BINS    := $(INTEGRATION_TESTS:%=$(O)/tests/integration/%)
+E2E_BINS      := $(E2E_TESTS:%=$(O)/tests/e2e/%)
 
 .PHONY: all tests check run bootstrap clean format bench
 .SECONDARY:
 .DEFAULT_GOAL := all
 
 all: $(BINS)
-tests: $(BINS) $(UNIT_BINS) $(INTEG_BINS) $(O)/bin/bench_ledger
+tests: $(BINS) $(UNIT_BINS) $(INTEG_BINS) $(E2E_BINS) $(O)/bin/bench_ledger
 
 bootstrap:
 	@deploy/bootstrap.sh
@@ -112,8 +133,12 @@ format:
 clean:
 	rm -rf build
 
-# Tests reach into the ledger's internals and the shared harness.
-$(O)/tests/%.o: CFLAGS += -Iservices/ledger -Itests/lib
+# Tests reach into the services' internals and the shared harness.
+$(O)/tests/%.o: CFLAGS += -Iservices/ledger -Iservices/members -Iservices/settlement \
+                          -Iservices/gateway -Itests/lib
+# Only the gateway speaks HTTP (libmicrohttpd); only tests and tools are HTTP clients.
+$(O)/services/gateway/%.o: PKG_CFLAGS += $(shell pkg-config --cflags libmicrohttpd)
+$(O)/tests/e2e/%.o: PKG_CFLAGS += $(shell pkg-config --cflags libcurl)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -132,6 +157,30 @@ $(O)/bin/ledger: $(O)/services/ledger/main.o $(LEDGER_A) $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
+$(O)/libmembers.a: $(MEMBERS_SRC:%.c=$(O)/%.o)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(O)/libsettlement.a: $(SETTLEMENT_SRC:%.c=$(O)/%.o)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(O)/libgateway.a: $(GATEWAY_SRC:%.c=$(O)/%.o)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(O)/bin/members: $(O)/services/members/main.o $(MEMBERS_A) $(LIBCOMMON_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(O)/bin/settlement: $(O)/services/settlement/main.o $(SETTLEMENT_A) $(LIBCOMMON_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(O)/bin/gateway: $(O)/services/gateway/main.o $(GATEWAY_A) $(LIBCOMMON_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libmicrohttpd) -o $@
+
 $(O)/bin/buscall: $(O)/services/buscall/main.o $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
@@ -141,12 +190,17 @@ $(O)/bin/bench_ledger: $(O)/tests/bench/bench_ledger.o $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(O)/tests/unit/%: $(O)/tests/unit/%.o $(LEDGER_A) $(LIBCOMMON_A)
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(SERVICE_A) $(LIBCOMMON_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(if $(GATEWAY_A),$(shell pkg-config --libs libmicrohttpd)) \
+	    $(TEST_LIBS) -o $@
+
+$(O)/tests/integration/%: $(O)/tests/integration/%.o $(TESTLIB_OBJ) $(SERVICE_A) $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(TEST_LIBS) -o $@
 
-$(O)/tests/integration/%: $(O)/tests/integration/%.o $(TESTLIB_OBJ) $(LEDGER_A) $(LIBCOMMON_A)
+$(O)/tests/e2e/%: $(O)/tests/e2e/%.o $(O)/tests/lib/e2e.o $(TESTLIB_OBJ) $(LIBCOMMON_A)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(TEST_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl) $(TEST_LIBS) -o $@
 
 -include $(wildcard $(O)/*/*.d $(O)/*/*/*.d $(O)/*/*/*/*.d)

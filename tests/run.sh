@@ -68,6 +68,9 @@ for dir in "$@"; do
     for t in "$dir"/tests/integration/test_*; do
         [ -x "$t" ] && [ "${t%.o}" = "$t" ] && [ "${t%.d}" = "$t" ] && run_one "$t" COAL_BIN_DIR="$ROOT/$dir/bin"
     done
+    for t in "$dir"/tests/e2e/test_*; do
+        [ -x "$t" ] && [ "${t%.o}" = "$t" ] && [ "${t%.d}" = "$t" ] && run_one "$t" COAL_BIN_DIR="$ROOT/$dir/bin"
+    done
 done
 
 if [ ${#failures[@]} -gt 0 ]; then

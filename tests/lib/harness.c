@@ -178,9 +178,116 @@ void th_ledger_wait_session_gone(const th_ledger_t *l)
 
 void th_client_open(th_client_t *c, const th_ledger_t *l)
 {
+    th_client_open_at(c, l->endpoint);
+}
+
+void th_client_open_at(th_client_t *c, const char *endpoint)
+{
     c->zctx = zmq_ctx_new();
-    c->bus = lc_bus_client_new(c->zctx, l->endpoint);
+    c->bus = lc_bus_client_new(c->zctx, endpoint);
     assert_non_null(c->bus);
+}
+
+/* ---- other bus services ------------------------------------------------------------ */
+
+static void s_svc_spawn(th_svc_t *s)
+{
+    char ci[512], bin[512], var[64], upper[32];
+    size_t i;
+    for (i = 0; s->name[i] && i + 1 < sizeof upper; i++)
+        upper[i] = (char)(s->name[i] >= 'a' && s->name[i] <= 'z' ? s->name[i] - 32 : s->name[i]);
+    upper[i] = '\0';
+    char role[48];
+    snprintf(role, sizeof role, "coal_%s", s->name);
+    th_conninfo(role, s->db, ci, sizeof ci);
+    snprintf(bin, sizeof bin, "%s/%s", s_env("COAL_BIN_DIR", "build/release/bin"), s->name);
+    s->pid = fork();
+    if (s->pid == 0) {
+        snprintf(var, sizeof var, "COAL_%s_DB", upper);
+        setenv(var, ci, 1);
+        snprintf(var, sizeof var, "COAL_%s_BIND", upper);
+        setenv(var, s->endpoint, 1);
+        for (i = 0; i < sizeof s->env / sizeof s->env[0] && s->env[i]; i++)
+            putenv(s->env[i]);
+        FILE *f = freopen(s->log, "a", stderr);
+        (void)f;
+        execl(bin, s->name, (char *)NULL);
+        _exit(127);
+    }
+    assert_true(s->pid > 0);
+}
+
+static void s_svc_wait(th_svc_t *s)
+{
+    char type[64];
+    snprintf(type, sizeof type, "%s.ping", s->name);
+    th_client_t c;
+    th_client_open_at(&c, s->endpoint);
+    int64_t deadline = lc_mono_ms() + 20000;
+    int rc = LC_ERR_TIMEOUT;
+    while (lc_mono_ms() < deadline) {
+        json_t *rep = NULL;
+        char code[64];
+        rc = th_try_call(&c, type, json_object(), 200, 0, &rep, code, sizeof code);
+        json_decref(rep);
+        if (rc == LC_OK)
+            break;
+        int status;
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            s->pid = 0;
+            break;
+        }
+    }
+    th_client_close(&c);
+    if (rc != LC_OK)
+        fail_msg("%s did not come up (log: %s)", s->name, s->log);
+}
+
+void th_svc_start(th_svc_t *s, const char *name, const char *db, const char *const *env)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->db, sizeof s->db, "%s", db);
+    const char *var = s_env("COAL_VAR", "/tmp");
+    snprintf(s->endpoint, sizeof s->endpoint, "ipc://%s/%s.%s.sock", var, db, name);
+    snprintf(s->log, sizeof s->log, "%s/%s.%s.log", var, db, name);
+    for (size_t i = 0; env && env[i] && i + 1 < sizeof s->env / sizeof s->env[0]; i++)
+        s->env[i] = strdup(env[i]);
+    s_svc_spawn(s);
+    s_svc_wait(s);
+}
+
+void th_svc_restart(th_svc_t *s)
+{
+    s_svc_spawn(s);
+    s_svc_wait(s);
+}
+
+void th_svc_kill(th_svc_t *s, int sig)
+{
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, sig);
+    int status;
+    waitpid(s->pid, &status, 0);
+    s->pid = 0;
+}
+
+void th_svc_stop(th_svc_t *s)
+{
+    int status = 0;
+    pid_t pid = s->pid;
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        waitpid(pid, &status, 0);
+        s->pid = 0;
+    }
+    for (size_t i = 0; i < sizeof s->env / sizeof s->env[0]; i++) {
+        free(s->env[i]);
+        s->env[i] = NULL;
+    }
+    if (pid > 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        fail_msg("%s did not stop cleanly (status %d, log: %s)", s->name, status, s->log);
 }
 
 void th_client_close(th_client_t *c)

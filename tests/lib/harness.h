@@ -48,12 +48,32 @@ void th_ledger_stop(th_ledger_t *l);          /* SIGTERM, reap, expect exit 0 */
  * sooner could be refused as a second writer. */
 void th_ledger_wait_session_gone(const th_ledger_t *l);
 
+/* Any other bus service (members, settlement, ...), run from COAL_BIN_DIR as a
+ * child process with COAL_<NAME>_DB (the conninfo of role coal_<name> on db),
+ * COAL_<NAME>_BIND (a private ipc:// endpoint) and the extra "KEY=VALUE" strings
+ * of env (NULL-terminated; may be NULL), e.g. "COAL_LEDGER_CONNECT=ipc://...". */
+typedef struct th_svc {
+    pid_t pid;
+    char name[32];
+    char db[64];
+    char endpoint[128];
+    char log[256];
+    char *env[16];       /* copies of the extra environment, for restarts */
+} th_svc_t;
+/* Starts it and waits until it answers "<name>.ping"; fails the test otherwise. */
+void th_svc_start(th_svc_t *s, const char *name, const char *db, const char *const *env);
+/* Starts it again on the same endpoint and environment (after a kill). */
+void th_svc_restart(th_svc_t *s);
+void th_svc_kill(th_svc_t *s, int sig); /* signal and reap */
+void th_svc_stop(th_svc_t *s);          /* SIGTERM, reap, expect exit 0; frees env */
+
 /* A client for the ledger's endpoint (own zmq context per client). */
 typedef struct th_client {
     void *zctx;
     lc_bus_client_t *bus;
 } th_client_t;
 void th_client_open(th_client_t *c, const th_ledger_t *l);
+void th_client_open_at(th_client_t *c, const char *endpoint);
 void th_client_close(th_client_t *c);
 
 /* Sends type with body (reference stolen) and returns the reply body (new
