@@ -43,6 +43,8 @@ LIBCOMMON_SRC := \
 	libcommon/lc_codec.c \
 	libcommon/lc_envelope.c \
 	libcommon/lc_ledger_msg.c \
+	libcommon/lc_settlement_msg.c \
+	libcommon/lc_members_msg.c \
 	libcommon/lc_api.c \
 	libcommon/lc_db.c \
 	libcommon/lc_bus.c
@@ -63,10 +65,40 @@ LEDGER_SRC := \
 # Each service below: everything except main.c (so tests can link it), then its
 # binary. A service with an empty list is not built yet.
 MEMBERS_SRC := \
+	services/members/mb_card.c \
+	services/members/mb_code.c \
+	services/members/mb_store.c \
+	services/members/mb_ledger.c \
+	services/members/mb_h_util.c \
+	services/members/mb_h_enroll.c \
+	services/members/mb_h_read.c \
+	services/members/mb_h_code.c \
+	services/members/mb_h_status.c \
+	services/members/mb_server.c
 
 SETTLEMENT_SRC := \
+	services/settlement/st_arith.c \
+	services/settlement/st_store.c \
+	services/settlement/st_ledger.c \
+	services/settlement/st_members.c \
+	services/settlement/st_server.c \
+	services/settlement/st_partners.c \
+	services/settlement/st_earn.c \
+	services/settlement/st_mature.c \
+	services/settlement/st_redeem.c \
+	services/settlement/st_return.c \
+	services/settlement/st_grant.c
 
 GATEWAY_SRC := \
+	services/gateway/gw_pool.c \
+	services/gateway/gw_keys.c \
+	services/gateway/gw_idem.c \
+	services/gateway/gw_limit.c \
+	services/gateway/gw_metrics.c \
+	services/gateway/gw_routes.c \
+	services/gateway/gw_local.c \
+	services/gateway/gw_dispatch.c \
+	services/gateway/gw_http.c
 
 UNIT_TESTS := \
 	test_id \
@@ -79,16 +111,25 @@ UNIT_TESTS := \
 	test_proto_contract \
 	test_ledger_state \
 	test_lots \
-	test_chain
+	test_chain \
+	test_members_card \
+	test_members_code \
+	test_members_proto \
+	test_settlement_arith \
+	test_settlement_msg
 
 INTEGRATION_TESTS := \
 	test_ledger_guarantees \
 	test_ledger_privileges \
 	test_ledger_random \
-	test_ledger_crash
+	test_ledger_crash \
+	test_members \
+	test_settlement
 
 # End-to-end tests: HTTP through the gateway to every service (tests/e2e/).
 E2E_TESTS := \
+	test_gateway \
+	test_journey
 
 
 LIBCOMMON_OBJ := $(LIBCOMMON_SRC:%.c=$(O)/%.o)

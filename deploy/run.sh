@@ -16,12 +16,24 @@ deploy/pg.sh migrate "$DB"
 
 export COAL_LEDGER_BIND=${COAL_LEDGER_BIND:-tcp://127.0.0.1:7101}
 export COAL_LEDGER_PUBLISH=${COAL_LEDGER_PUBLISH:-tcp://127.0.0.1:7102}
+export COAL_MEMBERS_BIND=${COAL_MEMBERS_BIND:-tcp://127.0.0.1:7111}
+export COAL_SETTLEMENT_BIND=${COAL_SETTLEMENT_BIND:-tcp://127.0.0.1:7121}
+# Clients connect where the servers bind.
+export COAL_LEDGER_CONNECT=$COAL_LEDGER_BIND
+export COAL_MEMBERS_CONNECT=$COAL_MEMBERS_BIND
+export COAL_SETTLEMENT_CONNECT=$COAL_SETTLEMENT_BIND
+export COAL_GATEWAY_HOST=${COAL_GATEWAY_HOST:-127.0.0.1}
+export COAL_GATEWAY_PORT=${COAL_GATEWAY_PORT:-8080}
+export COAL_GATEWAY_SECRETS_DIR=${COAL_GATEWAY_SECRETS_DIR:-$COAL_VAR/secrets}
 
 # Services in start order; each line: name, then the command that runs it.
 declare -A CMD=(
     [ledger]="env COAL_LEDGER_DB='$(deploy/pg.sh conninfo coal_ledger "$DB")' $BIN/ledger"
+    [members]="env COAL_MEMBERS_DB='$(deploy/pg.sh conninfo coal_members "$DB")' $BIN/members"
+    [settlement]="env COAL_SETTLEMENT_DB='$(deploy/pg.sh conninfo coal_settlement "$DB")' $BIN/settlement"
+    [gateway]="env COAL_GATEWAY_DB='$(deploy/pg.sh conninfo coal_gateway "$DB")' $BIN/gateway"
 )
-ORDER=(ledger)
+ORDER=(ledger members settlement gateway)
 declare -A PID STARTED BACKOFF
 
 start() {
@@ -47,15 +59,26 @@ for name in "${ORDER[@]}"; do
     start "$name"
 done
 
+# The gateway writes the bootstrap admin key on its first start.
+for _ in $(seq 50); do
+    [ -s "$COAL_GATEWAY_SECRETS_DIR/admin.key" ] && break
+    sleep 0.1
+done
+
 cat <<EOF2
 
   Coalition backend is running (Ctrl-C stops everything).
+  HTTP API (gateway)       http://$COAL_GATEWAY_HOST:$COAL_GATEWAY_PORT   (API: proto/openapi.yaml)
+  admin key                $COAL_GATEWAY_SECRETS_DIR/admin.key
   ledger     requests      $COAL_LEDGER_BIND
              journal PUB   $COAL_LEDGER_PUBLISH
+  members                  $COAL_MEMBERS_BIND
+  settlement               $COAL_SETTLEMENT_BIND
   PostgreSQL socket        $COAL_VAR/pg/run (port ${COAL_PG_PORT:-55432}), database $DB
   logs                     $LOGS/<service>.log
 
-  Try:  $BIN/buscall $COAL_LEDGER_BIND ledger.trial_balance
+  Try:  curl -s http://$COAL_GATEWAY_HOST:$COAL_GATEWAY_PORT/healthz
+        (the README walks through the partner journey with curl)
 
 EOF2
 

@@ -210,12 +210,8 @@ int lc_api_decode(const lc_api_req_t *req, const lc_msgdesc_t *desc, void *out, 
 {
     lc_codec_err_t err;
     int rc = lc_codec_decode(desc, req->request, out, &err);
-    if (rc == LC_ERR_INVALID) {
-        if (err.path[0])
-            snprintf(msg, msglen, "%s: %s", err.path, err.message);
-        else
-            snprintf(msg, msglen, "%s", err.message);
-    }
+    if (rc == LC_ERR_INVALID) /* the message names the field's path already */
+        snprintf(msg, msglen, "%s", err.message);
     return rc;
 }
 

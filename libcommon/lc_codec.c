@@ -191,6 +191,34 @@ static int s_decode_field(const lc_field_t *f, const json_t *v, char *base, lc_c
         }
         return LC_OK;
     }
+    case LC_FT_STRS: {
+        if (!json_is_array(v))
+            return s_fail(err, "invalid_field", path, "expected an array of strings");
+        size_t n = json_array_size(v);
+        if ((int64_t)n > f->max || (int64_t)n < f->min)
+            return s_fail(err, "invalid_field", path, "must have %lld to %lld elements",
+                          (long long)f->min, (long long)f->max);
+        char **strs = n ? calloc(n, sizeof *strs) : NULL;
+        if (n && !strs)
+            return LC_ERR_NOMEM;
+        *(char ***)p = strs;
+        *(size_t *)(base + f->count_offset) = n;
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_array_get(v, i);
+            if (!json_is_string(e))
+                return s_fail(err, "invalid_field", path, "element %zu is not a string", i);
+            size_t len = json_string_length(e);
+            if (len == 0 || (int64_t)len > f->elem_max)
+                return s_fail(err, "invalid_field", path, "element %zu must have 1 to %lld bytes",
+                              i, (long long)f->elem_max);
+            if (memchr(json_string_value(e), '\0', len))
+                return s_fail(err, "invalid_field", path, "element %zu contains a NUL character",
+                              i);
+            if (!(strs[i] = strndup(json_string_value(e), len)))
+                return LC_ERR_NOMEM;
+        }
+        return LC_OK;
+    }
     case LC_FT_ARRAY: {
         if (!json_is_array(v))
             return s_fail(err, "invalid_field", path, "expected an array");
@@ -279,6 +307,14 @@ void lc_codec_clear(const lc_msgdesc_t *desc, void *obj)
             free(*(lc_id_t **)p);
             *(lc_id_t **)p = NULL;
             *(size_t *)(base + f->count_offset) = 0;
+        } else if (f->type == LC_FT_STRS) {
+            char **strs = *(char ***)p;
+            size_t n = *(size_t *)(base + f->count_offset);
+            for (size_t k = 0; strs && k < n; k++)
+                free(strs[k]);
+            free(strs);
+            *(char ***)p = NULL;
+            *(size_t *)(base + f->count_offset) = 0;
         } else if (f->type == LC_FT_ARRAY) {
             char *items = *(char **)p;
             size_t n = *(size_t *)(base + f->count_offset);
@@ -310,6 +346,7 @@ static bool s_is_zero(const lc_field_t *f, const char *base)
     case LC_FT_ENUM: return *(const int *)p == 0;
     case LC_FT_OBJ: return false;
     case LC_FT_ARRAY:
+    case LC_FT_STRS:
     case LC_FT_IDS: return *(const size_t *)(base + f->count_offset) == 0;
     }
     return false;
@@ -375,6 +412,17 @@ static json_t *s_encode_field(const lc_field_t *f, const char *base)
                 return NULL;
             }
         }
+        return arr;
+    }
+    case LC_FT_STRS: {
+        char *const *strs = *(char **const *)p;
+        size_t n = *(const size_t *)(base + f->count_offset);
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < n; i++)
+            if (json_array_append_new(arr, json_string(strs[i] ? strs[i] : "")) != 0) {
+                json_decref(arr);
+                return NULL;
+            }
         return arr;
     }
     case LC_FT_ARRAY: {

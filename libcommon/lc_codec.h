@@ -38,6 +38,8 @@ typedef enum lc_ftype {
                     min to max elements */
     LC_FT_IDS,   /* lc_id_t * (owned) at offset, size_t count at count_offset; JSON
                     array of min to max UUID strings */
+    LC_FT_STRS,  /* char ** (owned, each owned) at offset, size_t count at count_offset;
+                    JSON array of min to max strings, each 1 to elem_max bytes */
 } lc_ftype_t;
 
 /* A name for an enum value or a flag bit. Tables end with {NULL, 0}. */
@@ -58,10 +60,11 @@ typedef struct lc_field {
     lc_ftype_t type;
     size_t offset;            /* offsetof(struct, member) */
     unsigned flags;           /* LC_FF_* */
-    int64_t min, max;         /* I64/U32: value range; STR: max bytes; ARRAY/IDS: count */
+    int64_t min, max;         /* I64/U32: value range; STR: max bytes; ARRAY/IDS/STRS: count */
+    int64_t elem_max;         /* STRS: max bytes of each string */
     const lc_name_t *names;   /* ENUM / FLAGS */
     const lc_msgdesc_t *sub;  /* OBJ / ARRAY element */
-    size_t count_offset;      /* ARRAY: offsetof the size_t count */
+    size_t count_offset;      /* ARRAY/IDS/STRS: offsetof the size_t count */
     const char *doc;          /* one line for proto/ and error messages */
 } lc_field_t;
 

@@ -162,6 +162,11 @@ done:
 
 /* True when the len bytes at a and b are equal, in time that depends only on len
  * (for comparing MACs and tokens). NULL with a non-zero len compares unequal. */
+void lc_secure_zero(void *buf, size_t len)
+{
+    OPENSSL_cleanse(buf, len);
+}
+
 bool lc_ct_equal(const void *a, const void *b, size_t len)
 {
     if (len == 0)

@@ -40,6 +40,9 @@ bool lc_ct_equal(const void *a, const void *b, size_t len);
 /* Fills buf with len cryptographically secure random bytes. */
 int lc_random_bytes(void *buf, size_t len);
 
+/* Overwrites len bytes of secret material in a way the compiler keeps. */
+void lc_secure_zero(void *buf, size_t len);
+
 /* ---- Ed25519 ------------------------------------------------------------ */
 
 typedef struct lc_ed25519 lc_ed25519_t;

@@ -29,6 +29,13 @@ int64_t lc_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t lc_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Howard Hinnant's days_from_civil: exact for the whole proleptic calendar. */
 int64_t lc_days_from_civil(int64_t y, unsigned m, unsigned d)
 {

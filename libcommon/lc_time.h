@@ -18,6 +18,8 @@
 int64_t lc_now_us(void);
 /* Current monotonic time in milliseconds (for deadlines and intervals). */
 int64_t lc_mono_ms(void);
+/* Current monotonic time in microseconds (for durations and rate limits). */
+int64_t lc_mono_us(void);
 /* Current wall-clock time in Unix milliseconds (for wire deadlines). */
 int64_t lc_now_ms(void);
 

@@ -14,6 +14,8 @@ export COAL_PROTO_DIR=$ROOT/proto
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
+# End-to-end tests record every HTTP exchange here for the OpenAPI check.
+export COAL_E2E_RECORD=$COAL_VAR/e2e-exchanges.jsonl
 
 cleanup() {
     pkill -f "$COAL_VAR" 2>/dev/null

@@ -1048,6 +1048,54 @@ static void codec_name_lookup(void **state)
                         "account_closed_for_good");
 }
 
+/* ---- arrays of strings ---------------------------------------------------------------- */
+
+typedef struct t_strs {
+    char **tags;
+    size_t ntags;
+} t_strs_t;
+static const lc_field_t strs_fields[] = {
+    {LC_F(t_strs_t, tags, "tags", LC_FT_STRS, 0), .min = 0, .max = 3, .elem_max = 4,
+     .count_offset = offsetof(t_strs_t, ntags)},
+};
+static const lc_msgdesc_t strs_desc = {"t_strs", sizeof(t_strs_t), strs_fields, 1};
+
+static void codec_strs_round_trip_and_limits(void **state)
+{
+    (void)state;
+    t_strs_t t;
+    lc_codec_err_t err;
+    json_t *in = json_pack("{s:[s,s]}", "tags", "a", "bcd");
+    assert_int_equal(lc_codec_decode(&strs_desc, in, &t, &err), LC_OK);
+    assert_int_equal(t.ntags, 2);
+    assert_string_equal(t.tags[1], "bcd");
+    json_t *out = lc_codec_encode(&strs_desc, &t);
+    assert_true(json_equal(in, out));
+    json_decref(out);
+    json_decref(in);
+    lc_codec_clear(&strs_desc, &t);
+    assert_null(t.tags);
+    assert_int_equal(t.ntags, 0);
+    /* Empty arrays are left out when encoding an optional field. */
+    out = lc_codec_encode(&strs_desc, &t);
+    assert_int_equal(json_object_size(out), 0);
+    json_decref(out);
+    const char *bad[] = {"{\"tags\":\"a\"}",             /* not an array */
+                         "{\"tags\":[1]}",                /* not strings */
+                         "{\"tags\":[\"\"]}",             /* empty string */
+                         "{\"tags\":[\"abcde\"]}",        /* over elem_max */
+                         "{\"tags\":[\"a\",\"b\",\"c\",\"d\"]}", /* over max count */
+                         "{\"tags\":[\"a\\u0000\"]}"};       /* NUL inside */
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *j = json_loads(bad[i], JSON_ALLOW_NUL, NULL);
+        assert_non_null(j);
+        assert_int_equal(lc_codec_decode(&strs_desc, j, &t, &err), LC_ERR_INVALID);
+        assert_string_equal(err.code, "invalid_field");
+        assert_null(t.tags); /* nothing half-decoded is left behind */
+        json_decref(j);
+    }
+}
+
 /* ---- time --------------------------------------------------------------------------- */
 
 static int64_t parse_ok(const char *text)
@@ -1307,6 +1355,7 @@ int main(void)
         cmocka_unit_test(codec_ld_transfer_round_trip),
         cmocka_unit_test(codec_clear_idempotent),
         cmocka_unit_test(codec_name_lookup),
+        cmocka_unit_test(codec_strs_round_trip_and_limits),
         cmocka_unit_test(time_parse_utc_z),
         cmocka_unit_test(time_parse_offsets),
         cmocka_unit_test(time_parse_fractions),

@@ -128,6 +128,8 @@ static const char *ftype_name(lc_ftype_t t)
         return "array";
     case LC_FT_IDS:
         return "ids";
+    case LC_FT_STRS:
+        return "strs";
     }
     return NULL;
 }

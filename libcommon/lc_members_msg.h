@@ -1,0 +1,170 @@
+/*
+ * lc_members_msg.h: the members service's messages (proto/members.json), as C
+ * structs with codec descriptors. The members service decodes requests and
+ * encodes replies with these; the gateway and settlement use the same structs as
+ * clients.
+ *
+ * Two kinds of message types:
+ *   - API calls (lc_api.h): the bus body is an lc_api_req_t whose "request" is
+ *     decoded with the type's request descriptor, and whose reply body is the HTTP
+ *     response body of API.md. Errors are API.md error codes.
+ *   - Internal calls (members.ping, members.resolve_card, members.consume_code):
+ *     the bus body itself is decoded with the request descriptor; body errors are
+ *     envelope codes (missing_field, invalid_field, unknown_field).
+ */
+#ifndef LC_MEMBERS_MSG_H
+#define LC_MEMBERS_MSG_H
+
+#include "lc_codec.h"
+#include "lc_id.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MB_CARD_DIGITS 16 /* a card number: 16 digits, the last a Luhn check digit */
+#define MB_CARD_MAX 64    /* longest card_number string the codec accepts */
+#define MB_EMAIL_MAX 254  /* RFC 5321 path limit */
+#define MB_REASON_MAX 500 /* freeze / unfreeze reason */
+#define MB_CODE_MAX 64    /* longest member_code string the codec accepts */
+#define MB_EXPIRING_MAX 5 /* members.get lists at most this many expiring lots */
+#define MB_CARDS_MAX 100  /* cards on one member account */
+
+/* Member status (stored as these values). */
+typedef enum mb_status {
+    MB_STATUS_ACTIVE = 1,
+    MB_STATUS_FROZEN = 2,
+} mb_status_t;
+extern const lc_name_t mb_status_names[];
+
+/* Tiers (computed from points earned over a rolling 12 months: a later issue;
+ * every member is bronze for now). */
+typedef enum mb_tier {
+    MB_TIER_BRONZE = 1,
+    MB_TIER_SILVER = 2,
+    MB_TIER_GOLD = 3,
+} mb_tier_t;
+extern const lc_name_t mb_tier_names[];
+
+typedef struct mb_empty {
+    int unused;
+} mb_empty_t;
+
+typedef struct mb_consents {
+    bool marketing;
+    bool profiling;
+} mb_consents_t;
+
+/* members.enroll request (POST /v1/members). */
+typedef struct mb_enroll_req {
+    char *card_number; /* NULL: generate one */
+    char *email;       /* personal data: stored encrypted under the member's key */
+    mb_consents_t consents;
+} mb_enroll_req_t;
+
+/* members.enroll reply. */
+typedef struct mb_enroll_rep {
+    lc_id_t id;
+    char *card_number; /* the card enrolled with */
+    int status;        /* mb_status_t */
+} mb_enroll_rep_t;
+
+/* members.add_card request (POST /v1/members/{id}/cards). */
+typedef struct mb_add_card_req {
+    char *card_number; /* NULL: generate one */
+} mb_add_card_req_t;
+
+/* members.add_card reply. */
+typedef struct mb_card_rep {
+    char *card_number;
+    lc_id_t member_id;
+} mb_card_rep_t;
+
+/* members.card_balance reply (GET /v1/cards/{card_number}/balance). */
+typedef struct mb_balance_rep {
+    lc_id_t member_id;
+    int64_t available; /* the ledger's available: spendable now */
+    int64_t pending;   /* the ledger's credits_pending: earned, not yet matured */
+    int tier;          /* mb_tier_t */
+} mb_balance_rep_t;
+
+typedef struct mb_expiring {
+    int64_t points;
+    int64_t expires_at; /* Unix microseconds */
+} mb_expiring_t;
+
+/* members.get reply (GET /v1/members/{id}). card_numbers (an array of strings,
+ * which lc_codec has no type for) is added to the encoded object by the service. */
+typedef struct mb_member_rep {
+    lc_id_t id;
+    int status; /* mb_status_t */
+    int64_t available;
+    int64_t pending;
+    int tier;
+    mb_expiring_t *expiring;
+    size_t nexpiring;
+} mb_member_rep_t;
+
+/* members.issue_code reply (POST /v1/members/{id}/codes). */
+typedef struct mb_code_rep {
+    char *code;
+    int64_t expires_at;
+} mb_code_rep_t;
+
+/* members.freeze / members.unfreeze request and reply. */
+typedef struct mb_status_req {
+    char *reason;
+} mb_status_req_t;
+
+typedef struct mb_status_rep {
+    lc_id_t id;
+    int status;
+} mb_status_rep_t;
+
+/* members.resolve_card (internal). */
+typedef struct mb_resolve_card_req {
+    char *card_number;
+} mb_resolve_card_req_t;
+
+typedef struct mb_resolve_card_rep {
+    lc_id_t member_id;
+    int status;
+} mb_resolve_card_rep_t;
+
+/* members.consume_code (internal). */
+typedef struct mb_consume_code_req {
+    lc_id_t member_id;
+    char *code;
+    lc_id_t use_id; /* chosen by the caller, derived from the redemption: the retry key */
+} mb_consume_code_req_t;
+
+extern const lc_msgdesc_t mb_empty_desc, mb_consents_desc, mb_enroll_req_desc, mb_enroll_rep_desc,
+    mb_add_card_req_desc, mb_card_rep_desc, mb_balance_rep_desc, mb_expiring_desc,
+    mb_member_rep_desc, mb_code_rep_desc, mb_status_req_desc, mb_status_rep_desc,
+    mb_resolve_card_req_desc, mb_resolve_card_rep_desc, mb_consume_code_req_desc;
+
+#define MB_TYPE_PING "members.ping"
+#define MB_TYPE_ENROLL "members.enroll"
+#define MB_TYPE_ADD_CARD "members.add_card"
+#define MB_TYPE_CARD_BALANCE "members.card_balance"
+#define MB_TYPE_GET "members.get"
+#define MB_TYPE_ISSUE_CODE "members.issue_code"
+#define MB_TYPE_FREEZE "members.freeze"
+#define MB_TYPE_UNFREEZE "members.unfreeze"
+#define MB_TYPE_RESOLVE_CARD "members.resolve_card"
+#define MB_TYPE_CONSUME_CODE "members.consume_code"
+
+/* The message types the members service serves. api: the body is an API call
+ * (lc_api_req_t) whose "request" the request descriptor decodes; otherwise the
+ * body itself is decoded. */
+typedef struct mb_msgtype {
+    const char *type;
+    bool api;
+    const lc_msgdesc_t *request;
+    const lc_msgdesc_t *reply;
+    const char *doc;
+} mb_msgtype_t;
+extern const mb_msgtype_t mb_msgtypes[];
+const mb_msgtype_t *mb_msgtype_find(const char *type);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * lc_settlement_msg.h: the settlement service's messages (proto/settlement.json), as
+ * C structs with codec descriptors, plus the bodies of the members service's
+ * internal calls that settlement makes.
+ *
+ * Most settlement types are API calls (proto/README.md section 11): their bus body
+ * is an lc_api_req_t whose "request" member is decoded with the request descriptor
+ * below, and whose reply body is the HTTP response body of API.md.
+ *
+ * String lists (excluded_categories, coupon_codes, coupons_applied) are LC_FT_STRS
+ * fields: char ** plus a count, each string 1 to ST_CATEGORY_MAX bytes.
+ */
+#ifndef LC_SETTLEMENT_MSG_H
+#define LC_SETTLEMENT_MSG_H
+
+#include "lc_api.h"
+#include "lc_codec.h"
+#include "lc_id.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ST_NAME_MAX 200         /* bytes of a partner name */
+#define ST_CATEGORY_MAX 64      /* bytes of a category, sku or coupon code */
+#define ST_CATEGORIES_MAX 100   /* excluded categories of one partner */
+#define ST_CARD_MAX 64          /* bytes of a card number */
+#define ST_RECEIPT_MAX 128      /* bytes of a receipt id */
+#define ST_MEMBER_CODE_MAX 64   /* bytes of a one-time member code */
+#define ST_ITEMS_MAX 1000       /* items of one earn */
+#define ST_COUPONS_MAX 100      /* coupon codes of one earn */
+#define ST_PENDING_DAYS_MAX 365 /* longest wait before earned points mature */
+#define ST_FEE_BPS_MAX 10000    /* 100 % */
+
+/* Ledger transfer codes settlement writes (the journal's `code`, for statements). */
+enum {
+    ST_CODE_EARN = 1,       /* issuance -> member (plain, or pending until mature) */
+    ST_CODE_EARN_MATURE = 2, /* post of a pending earn */
+    ST_CODE_RETURN = 3,     /* member -> issuance, reverses an earn (or re-holds it) */
+    ST_CODE_REDEEM = 4,     /* member -> redemption (hold, its post or void) */
+    ST_CODE_REFUND = 5,     /* redemption -> member, reverses a captured redemption */
+    ST_CODE_GRANT = 6,      /* issuance -> member: survey, referral, goodwill */
+    ST_CODE_PREPAY = 7,     /* prepayment -> issuance: a prepaid partner buys points */
+};
+
+/* Ledger account codes of a partner's accounts (account `code`, user_data = partner). */
+enum {
+    ST_ACCOUNT_ISSUANCE = 1,
+    ST_ACCOUNT_REDEMPTION = 2,
+    ST_ACCOUNT_PREPAYMENT = 3,
+};
+
+/* ---- enums ------------------------------------------------------------------------- */
+
+typedef enum st_funding {
+    ST_FUNDING_POSTPAID = 1, /* billed for issued points after the period */
+    ST_FUNDING_PREPAID = 2,  /* buys points in advance; earns stop when the budget is used */
+} st_funding_t;
+extern const lc_name_t st_funding_names[];
+
+typedef enum st_earn_status {
+    ST_EARN_POSTED = 1,  /* spendable */
+    ST_EARN_PENDING = 2, /* held until available_at, not spendable */
+} st_earn_status_t;
+extern const lc_name_t st_earn_status_names[];
+
+typedef enum st_redemption_status {
+    ST_RED_AUTHORIZED = 1, /* points held */
+    ST_RED_CAPTURED = 2,   /* points spent (perhaps fewer than held) */
+    ST_RED_VOIDED = 3,     /* hold released by the partner */
+    ST_RED_EXPIRED = 4,    /* hold released by its timeout */
+} st_redemption_status_t;
+extern const lc_name_t st_redemption_status_names[];
+
+typedef enum st_grant_reason {
+    ST_GRANT_SURVEY = 1,
+    ST_GRANT_REFERRAL = 2,
+    ST_GRANT_GOODWILL = 3,
+} st_grant_reason_t;
+extern const lc_name_t st_grant_reason_names[];
+
+typedef enum st_coupon_reason {
+    ST_COUPON_UNKNOWN = 1, /* no such coupon (coupons are not implemented yet) */
+} st_coupon_reason_t;
+extern const lc_name_t st_coupon_reason_names[];
+
+typedef enum st_member_status {
+    ST_MEMBER_ACTIVE = 1,
+    ST_MEMBER_FROZEN = 2,
+} st_member_status_t;
+extern const lc_name_t st_member_status_names[];
+
+/* ---- shared pieces ----------------------------------------------------------------- */
+
+typedef struct st_earn_rate {
+    int64_t points;     /* points per per_amount cents */
+    int64_t per_amount; /* cents; {1, 200} = 1 point per 2.00 EUR */
+} st_earn_rate_t;
+
+typedef struct st_tariff {
+    int64_t issue_price_micros;   /* what the partner pays per point issued */
+    int64_t redeem_credit_micros; /* what the partner is credited per point redeemed */
+    int64_t fee_bps;              /* coalition fee, basis points */
+} st_tariff_t;
+
+/* ---- partners ---------------------------------------------------------------------- */
+
+typedef struct st_create_partner_req {
+    char *name;
+    st_earn_rate_t earn_rate;
+    int64_t pending_days;
+    st_tariff_t tariff;
+    int funding; /* st_funding_t */
+    char **excluded_categories;
+    size_t nexcluded_categories;
+} st_create_partner_req_t;
+
+typedef struct st_partner {
+    lc_id_t id;
+    char *name;
+    st_earn_rate_t earn_rate;
+    int64_t pending_days;
+    st_tariff_t tariff;
+    int funding;
+    char **excluded_categories;
+    size_t nexcluded_categories;
+    int64_t budget_points; /* prepaid: points left to issue; postpaid: 0 */
+    int64_t created_at;
+} st_partner_t;
+
+typedef struct st_partner_list {
+    st_partner_t *data;
+    size_t ndata;
+    bool has_more;
+} st_partner_list_t;
+
+typedef struct st_prepay_req {
+    int64_t points;
+} st_prepay_req_t;
+
+typedef struct st_prepay_rep {
+    lc_id_t partner_id;
+    int64_t points;
+    int64_t budget_points;
+} st_prepay_rep_t;
+
+/* ---- earn -------------------------------------------------------------------------- */
+
+typedef struct st_earn_item {
+    char *sku;
+    char *category;
+    int64_t amount; /* cents */
+} st_earn_item_t;
+
+typedef struct st_earn_req {
+    char *card_number;
+    char *receipt_id;
+    lc_money_t amount;
+    st_earn_item_t *items;
+    size_t nitems;
+    char **coupon_codes;
+    size_t ncoupon_codes;
+} st_earn_req_t;
+
+typedef struct st_coupon_rejected {
+    char *code;
+    int reason; /* st_coupon_reason_t */
+} st_coupon_rejected_t;
+
+typedef struct st_earn_rep {
+    lc_id_t id;
+    int64_t points;       /* base points */
+    int64_t bonus_points; /* coupons and tiers: 0 for now */
+    int status;           /* st_earn_status_t */
+    int64_t available_at;
+    char **coupons_applied;
+    size_t ncoupons_applied;
+    st_coupon_rejected_t *coupons_rejected;
+    size_t ncoupons_rejected;
+} st_earn_rep_t;
+
+/* ---- redemptions ------------------------------------------------------------------- */
+
+typedef struct st_authorize_req {
+    char *card_number;
+    int64_t points;
+    char *member_code;
+    char *receipt_id;
+} st_authorize_req_t;
+
+typedef struct st_authorize_rep {
+    lc_id_t id;
+    int status; /* st_redemption_status_t */
+    int64_t points;
+    lc_money_t value;
+    int64_t expires_at;
+} st_authorize_rep_t;
+
+typedef struct st_capture_req {
+    int64_t points; /* 0 = everything authorized */
+} st_capture_req_t;
+
+typedef struct st_capture_rep {
+    lc_id_t id;
+    int status;
+    int64_t points; /* captured */
+} st_capture_rep_t;
+
+typedef struct st_void_rep {
+    lc_id_t id;
+    int status;
+} st_void_rep_t;
+
+typedef struct st_refund_req {
+    int64_t points;
+} st_refund_req_t;
+
+typedef struct st_refund_rep {
+    lc_id_t id;
+    int64_t refunded_points; /* all refunds of the redemption so far */
+    int64_t points;          /* this refund */
+} st_refund_rep_t;
+
+/* ---- returns and grants ------------------------------------------------------------ */
+
+typedef struct st_return_req {
+    lc_id_t earn_id;
+    lc_money_t amount;
+} st_return_req_t;
+
+typedef struct st_return_rep {
+    lc_id_t id;
+    lc_id_t earn_id;
+    int64_t points_reversed;
+} st_return_rep_t;
+
+typedef struct st_grant_req {
+    char *card_number;
+    int64_t points;
+    int reason; /* st_grant_reason_t */
+} st_grant_req_t;
+
+typedef struct st_grant_rep {
+    lc_id_t id;
+    int64_t points;
+} st_grant_rep_t;
+
+typedef struct st_empty {
+    int unused;
+} st_empty_t;
+
+/* ---- the members service's internal calls (settlement is the client) --------------- */
+
+typedef struct st_mb_resolve_card_req {
+    char *card_number;
+} st_mb_resolve_card_req_t;
+
+typedef struct st_mb_resolve_card_rep {
+    lc_id_t member_id;
+    int status; /* st_member_status_t */
+} st_mb_resolve_card_rep_t;
+
+typedef struct st_mb_consume_code_req {
+    lc_id_t member_id;
+    char *code;
+    lc_id_t use_id; /* a retry with the same use_id answers ok again */
+} st_mb_consume_code_req_t;
+
+/* Descriptors. */
+extern const lc_msgdesc_t st_earn_rate_desc, st_tariff_desc,
+    st_create_partner_req_desc, st_partner_desc, st_partner_list_desc, st_prepay_req_desc,
+    st_prepay_rep_desc, st_earn_item_desc, st_earn_req_desc, st_coupon_rejected_desc,
+    st_earn_rep_desc, st_authorize_req_desc, st_authorize_rep_desc, st_capture_req_desc,
+    st_capture_rep_desc, st_void_rep_desc, st_refund_req_desc, st_refund_rep_desc,
+    st_return_req_desc, st_return_rep_desc, st_grant_req_desc, st_grant_rep_desc,
+    st_empty_desc, st_mb_resolve_card_req_desc, st_mb_resolve_card_rep_desc,
+    st_mb_consume_code_req_desc;
+
+/* A message type: name, request body (for API calls: the "request" member), reply. */
+typedef struct st_msgtype {
+    const char *type;
+    const lc_msgdesc_t *request;
+    const lc_msgdesc_t *reply;
+    const char *doc;
+} st_msgtype_t;
+/* The types settlement serves, NULL-terminated. */
+extern const st_msgtype_t st_msgtypes[];
+/* The members types settlement calls (their contract as settlement relies on it). */
+extern const st_msgtype_t st_members_calls[];
+const st_msgtype_t *st_msgtype_find(const char *type);
+
+#define ST_TYPE_PING "settlement.ping"
+#define ST_TYPE_CREATE_PARTNER "settlement.create_partner"
+#define ST_TYPE_LIST_PARTNERS "settlement.list_partners"
+#define ST_TYPE_GET_PARTNER "settlement.get_partner"
+#define ST_TYPE_PREPAY "settlement.prepay"
+#define ST_TYPE_EARN "settlement.earn"
+#define ST_TYPE_AUTHORIZE "settlement.authorize"
+#define ST_TYPE_CAPTURE "settlement.capture"
+#define ST_TYPE_VOID "settlement.void"
+#define ST_TYPE_REFUND "settlement.refund"
+#define ST_TYPE_RETURN "settlement.return"
+#define ST_TYPE_GRANT "settlement.grant"
+
+#define ST_MB_RESOLVE_CARD "members.resolve_card"
+#define ST_MB_CONSUME_CODE "members.consume_code"
+#define ST_MB_PING "members.ping"
+
+/* Decodes only the members of obj that desc defines (a tolerant reader for replies
+ * of other services, which may grow fields). Otherwise as lc_codec_decode. */
+int st_msg_decode_known(const lc_msgdesc_t *desc, const json_t *obj, void *out,
+                        lc_codec_err_t *err);
+
+#endif

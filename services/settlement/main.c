@@ -1,0 +1,130 @@
+/*
+ * settlement: the partners' side of the coalition (partners, earn, redeem, return,
+ * grant). Wiring only: configuration, logging, signals, then the loop in
+ * st_server.c.
+ */
+#include "lc_config.h"
+#include "lc_err.h"
+#include "lc_log.h"
+#include "lc_ledger_msg.h"
+#include "st_server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile int s_stop;
+
+static void s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: settlement [--config FILE]\n"
+            "\n"
+            "The partners' side of the coalition: partner registry, earn, redemptions\n"
+            "(authorize, capture, void, refund), returns and grants, turned into ledger\n"
+            "transfers. Served over ZeroMQ (protocol: proto/settlement.json).\n"
+            "\n"
+            "Settings (file key = environment variable, default):\n"
+            "  settlement.bind               COAL_SETTLEMENT_BIND               tcp://127.0.0.1:7121\n"
+            "  settlement.db                 COAL_SETTLEMENT_DB                 (required) libpq conninfo\n"
+            "  ledger.connect                COAL_LEDGER_CONNECT                tcp://127.0.0.1:7101\n"
+            "  members.connect               COAL_MEMBERS_CONNECT               tcp://127.0.0.1:7111\n"
+            "  settlement.currency           COAL_SETTLEMENT_CURRENCY           EUR\n"
+            "  settlement.min_redemption     COAL_SETTLEMENT_MIN_REDEMPTION     200 (points)\n"
+            "  settlement.point_value_cents  COAL_SETTLEMENT_POINT_VALUE_CENTS  1\n"
+            "  settlement.hold_minutes       COAL_SETTLEMENT_HOLD_MINUTES       15 (redemption hold)\n"
+            "  settlement.hold_seconds       COAL_SETTLEMENT_HOLD_SECONDS       (unset) overrides\n"
+            "                                                                   hold_minutes\n"
+            "  settlement.mature_interval_ms COAL_SETTLEMENT_MATURE_INTERVAL_MS 1000 (pending earns)\n"
+            "  log.level                     COAL_LOG_LEVEL                     info\n");
+}
+
+/* Reads an integer setting; logs and returns LC_ERR_INVALID when out of range. */
+static int s_int(const lc_config_t *cfg, const char *key, int64_t def, int64_t min, int64_t max,
+                 int64_t *out)
+{
+    if (lc_config_get_i64(cfg, key, def, min, max, out) == LC_OK)
+        return LC_OK;
+    lc_error(NULL, "%s must be an integer from %lld to %lld", key, (long long)min,
+             (long long)max);
+    return LC_ERR_INVALID;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            s_usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+            config_path = argv[++i];
+        } else {
+            fprintf(stderr, "settlement: unknown argument %s\n", argv[i]);
+            s_usage(stderr);
+            return 2;
+        }
+    }
+    char *err = NULL;
+    lc_config_t *cfg = lc_config_load(config_path, &err);
+    if (!cfg) {
+        fprintf(stderr, "settlement: %s\n", err ? err : "cannot read configuration");
+        free(err);
+        return 2;
+    }
+    int level = lc_log_level_parse(lc_config_get(cfg, "log.level", "info"));
+    lc_log_init("settlement", level < 0 ? LC_LOG_INFO : (lc_log_level_t)level, 2);
+
+    st_config_t sc = {
+        .bind = lc_config_get(cfg, "settlement.bind", "tcp://127.0.0.1:7121"),
+        .conninfo = lc_config_get(cfg, "settlement.db", NULL),
+        .ledger_connect = lc_config_get(cfg, "ledger.connect", "tcp://127.0.0.1:7101"),
+        .members_connect = lc_config_get(cfg, "members.connect", "tcp://127.0.0.1:7111"),
+        .currency = lc_config_get(cfg, "settlement.currency", "EUR"),
+    };
+    int64_t hold_minutes = 0;
+    int bad = s_int(cfg, "settlement.min_redemption", 200, 1, LD_AMOUNT_MAX, &sc.min_redemption) |
+              s_int(cfg, "settlement.point_value_cents", 1, 1, 1000000, &sc.point_value_cents) |
+              s_int(cfg, "settlement.hold_minutes", 15, 1, LD_TIMEOUT_MAX / 60, &hold_minutes) |
+              s_int(cfg, "settlement.hold_seconds", hold_minutes * 60, 1, LD_TIMEOUT_MAX,
+                    &sc.hold_seconds) |
+              s_int(cfg, "settlement.mature_interval_ms", 1000, 10, 3600000,
+                    &sc.mature_interval_ms);
+    if (strlen(sc.currency) != 3) {
+        lc_error(NULL, "settlement.currency must be a three-letter code");
+        bad = 1;
+    }
+    if (!sc.conninfo) {
+        lc_error(NULL, "settlement.db (COAL_SETTLEMENT_DB) is not set: no database to write to");
+        bad = 1;
+    }
+    if (bad) {
+        lc_config_destroy(&cfg);
+        return 2;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    st_server_t srv;
+    int rc = st_server_open(&srv, &sc);
+    if (rc == LC_OK) {
+        lc_info(NULL, "settlement serving on %s (ledger %s, members %s)", sc.bind,
+                sc.ledger_connect, sc.members_connect);
+        rc = st_server_run(&srv, &s_stop);
+        lc_info(NULL, "settlement stopping after %llu requests",
+                (unsigned long long)srv.requests);
+    }
+    st_server_close(&srv);
+    lc_config_destroy(&cfg);
+    return rc == LC_OK ? 0 : 1;
+}

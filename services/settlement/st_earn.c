@@ -1,0 +1,158 @@
+/*
+ * st_earn.c: earning points for a purchase.
+ *
+ * Order of work (nothing is written for bad input, and a crash at any point is
+ * repaired by the retry):
+ *   1. decode strictly, check currency, items and arithmetic (st_arith.c);
+ *   2. a row for this request's earn id: answer from it (a replay);
+ *   3. resolve the card (members), refuse a frozen member;
+ *   4. the ledger transfer issuance -> member, id derived from the earn id, a lot
+ *      expiring after 36 months; with pending_days > 0 it is a hold without timeout
+ *      (credits_pending: not spendable) that st_mature.c posts when due;
+ *   5. the earn row (status, available_at = ledger timestamp + pending_days).
+ * An earn worth 0 points (everything excluded, or too small) is recorded without a
+ * ledger transfer.
+ */
+#include "lc_err.h"
+#include "lc_log.h"
+#include "lc_time.h"
+#include "st_arith.h"
+#include "st_ledger.h"
+#include "st_members.h"
+#include "st_server.h"
+#include "st_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Answers an earn row, rejecting every coupon of the request as unknown (coupons are
+ * not implemented yet; a coupon never fails the earn). */
+static const char *s_reply(st_call_t *c, const st_earn_row_t *row, const st_earn_req_t *req,
+                           json_t **reply)
+{
+    st_earn_rep_t rep = {.id = row->id,
+                         .points = row->points,
+                         .status = row->status,
+                         .available_at = row->available_at};
+    st_coupon_rejected_t *rej = NULL;
+    if (req->ncoupon_codes) {
+        rej = calloc(req->ncoupon_codes, sizeof *rej);
+        if (!rej)
+            return st_fail(c, LC_API_INTERNAL, "out of memory");
+        for (size_t i = 0; i < req->ncoupon_codes; i++) {
+            rej[i].code = req->coupon_codes[i]; /* borrowed */
+            rej[i].reason = ST_COUPON_UNKNOWN;
+        }
+    }
+    rep.coupons_rejected = rej;
+    rep.ncoupons_rejected = req->ncoupon_codes;
+    const char *e = st_reply(c, &st_earn_rep_desc, &rep, reply);
+    free(rej);
+    return e;
+}
+
+/* Checks the request and computes eligible cents and points. */
+static const char *s_compute(st_call_t *c, const st_partner_t *p, const st_earn_req_t *req,
+                             int64_t *eligible, int64_t *points)
+{
+    if (!req->card_number[0])
+        return st_fail(c, LC_API_INVALID_REQUEST, "card_number: must not be empty");
+    if (!req->receipt_id[0])
+        return st_fail(c, LC_API_INVALID_REQUEST, "receipt_id: must not be empty");
+    if (strcmp(req->amount.currency, c->srv->cfg.currency) != 0)
+        return st_fail(c, LC_API_INVALID_REQUEST, "amount.currency: must be %s",
+                       c->srv->cfg.currency);
+    int rc = st_eligible_amount(req->amount.amount, req->items, req->nitems,
+                                p->excluded_categories, p->nexcluded_categories, eligible);
+    if (rc != LC_OK)
+        return st_fail(c, LC_API_INVALID_REQUEST, "items: their amounts add up to more than "
+                                                  "amount");
+    rc = st_earn_points(*eligible, p->earn_rate.points, p->earn_rate.per_amount, points);
+    if (rc != LC_OK)
+        return st_fail(c, LC_API_INVALID_REQUEST, "amount: the points would exceed %lld",
+                       (long long)LC_API_POINTS_MAX);
+    return NULL;
+}
+
+const char *st_h_earn(st_call_t *c, json_t **reply)
+{
+    st_partner_t p;
+    const char *e = st_caller_partner(c, &p);
+    if (e)
+        return e;
+    st_earn_req_t req;
+    memset(&req, 0, sizeof req);
+    if ((e = st_decode(c, &st_earn_req_desc, &req)))
+        goto done;
+    int64_t eligible = 0, points = 0;
+    if ((e = s_compute(c, &p, &req, &eligible, &points)))
+        goto done;
+    st_earn_row_t row;
+    memset(&row, 0, sizeof row);
+    if ((e = st_derive(c, "earn", &row.id)))
+        goto done;
+    int rc = st_store_earn_get(c->srv, &row.id, &p.id, &row);
+    if (rc == LC_OK) {
+        e = s_reply(c, &row, &req, reply);
+        goto done;
+    }
+    if (rc != LC_ERR_NOT_FOUND) {
+        e = st_db_fail(c, "load earn");
+        goto done;
+    }
+    bool frozen = false;
+    rc = st_members_resolve(c->srv, c->rid, req.card_number, &row.member_id, &frozen);
+    if (rc == LC_ERR_NOT_FOUND) {
+        e = st_fail(c, LC_API_NOT_FOUND, "no such card");
+        goto done;
+    }
+    if (rc != LC_OK) {
+        e = st_fail(c, LC_API_UNAVAILABLE, "the members service is unavailable");
+        goto done;
+    }
+    if (frozen) {
+        e = st_fail(c, LC_API_MEMBER_FROZEN, "the member is frozen");
+        goto done;
+    }
+    row.partner_id = p.id;
+    row.amount = req.amount.amount;
+    row.eligible = eligible;
+    row.points = points;
+    row.status = ST_EARN_POSTED;
+    row.created_at = lc_now_us();
+    if (points > 0) {
+        ld_transfer_t t = {.amount = points, .code = ST_CODE_EARN, .user_data = row.id,
+                           .credit_account_id = row.member_id,
+                           .expires_at = st_add_months(lc_now_us(), ST_EXPIRY_MONTHS)};
+        lc_id_derive(&row.id, "transfer", &t.id);
+        st_partner_accounts(&p.id, &t.debit_account_id, NULL, NULL);
+        if (p.pending_days > 0)
+            t.flags = LD_TF_PENDING; /* timeout 0: only st_mature.c resolves it */
+        if ((e = st_issue(c, &t, &row.created_at)))
+            goto done;
+        row.transfer_id = t.id;
+        row.expires_at = t.expires_at;
+        if (p.pending_days > 0) {
+            row.status = ST_EARN_PENDING;
+            row.hold_id = t.id;
+        } else {
+            row.credit_id = t.id;
+        }
+    }
+    row.available_at = row.created_at;
+    if (row.status == ST_EARN_PENDING)
+        row.available_at += p.pending_days * ST_DAY_US;
+    if (st_store_earn_insert(c->srv, &row, req.receipt_id) != LC_OK) {
+        e = st_db_fail(c, "insert earn");
+        goto done;
+    }
+    char idt[LC_ID_STRLEN + 1];
+    lc_id_format(&row.id, idt);
+    lc_log_kv(LC_LOG_INFO, c->rid, "earn recorded", "partner_id", c->partner, "earn_id", idt,
+              "status", lc_name_of(st_earn_status_names, (uint32_t)row.status), NULL);
+    e = s_reply(c, &row, &req, reply);
+done:
+    lc_codec_clear(&st_earn_req_desc, &req);
+    lc_codec_clear(&st_partner_desc, &p);
+    return e;
+}

@@ -1,0 +1,244 @@
+/*
+ * st_server.c: the request loop, dispatch and the helpers handlers share
+ * (st_server.h).
+ */
+#include "st_server.h"
+#include "lc_err.h"
+#include "lc_log.h"
+#include "lc_time.h"
+#include "st_store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+/* ---- helpers ----------------------------------------------------------------------- */
+
+const char *st_fail(st_call_t *c, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->msg, c->msglen, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *st_need_role(st_call_t *c, int role)
+{
+    if (c->api.caller.role == role)
+        return NULL;
+    return st_fail(c, LC_API_FORBIDDEN, "this call needs role %s",
+                   lc_name_of(lc_role_names, (uint32_t)role));
+}
+
+const char *st_decode(st_call_t *c, const lc_msgdesc_t *desc, void *out)
+{
+    int rc = lc_api_decode(&c->api, desc, out, c->msg, c->msglen);
+    if (rc == LC_ERR_INVALID)
+        return LC_API_INVALID_REQUEST;
+    if (rc != LC_OK)
+        return st_fail(c, LC_API_INTERNAL, "cannot decode the request: %s", lc_strerror(rc));
+    return NULL;
+}
+
+const char *st_derive(st_call_t *c, const char *label, lc_id_t *out)
+{
+    int rc = lc_api_derive(&c->api, label, out);
+    if (rc == LC_ERR_INVALID)
+        return st_fail(c, LC_API_INVALID_REQUEST, "this call needs an idempotency key");
+    if (rc != LC_OK)
+        return st_fail(c, LC_API_INTERNAL, "%s", lc_strerror(rc));
+    return NULL;
+}
+
+const char *st_reply(st_call_t *c, const lc_msgdesc_t *desc, const void *in, json_t **reply)
+{
+    *reply = lc_codec_encode(desc, in);
+    if (!*reply)
+        return st_fail(c, LC_API_INTERNAL, "cannot encode the reply");
+    return NULL;
+}
+
+const char *st_db_fail(st_call_t *c, const char *what)
+{
+    lc_log_kv(LC_LOG_ERROR, c->rid, "database failure", "partner_id", c->partner, "what", what,
+              NULL);
+    return st_fail(c, LC_API_UNAVAILABLE, "settlement database unavailable (%s)", what);
+}
+
+const char *st_caller_partner(st_call_t *c, st_partner_t *p)
+{
+    memset(p, 0, sizeof *p);
+    const char *e = st_need_role(c, LC_ROLE_PARTNER);
+    if (e)
+        return e;
+    int rc = st_store_partner_get(c->srv, &c->api.caller.partner_id, p);
+    if (rc == LC_ERR_NOT_FOUND)
+        return st_fail(c, LC_API_FORBIDDEN, "the calling partner %s is not registered",
+                       c->partner);
+    if (rc != LC_OK)
+        return st_db_fail(c, "load partner");
+    return NULL;
+}
+
+/* ---- dispatch ---------------------------------------------------------------------- */
+
+static const struct {
+    const char *type;
+    st_handler_fn fn;
+} s_routes[] = {
+    {ST_TYPE_CREATE_PARTNER, st_h_create_partner},
+    {ST_TYPE_LIST_PARTNERS, st_h_list_partners},
+    {ST_TYPE_GET_PARTNER, st_h_get_partner},
+    {ST_TYPE_PREPAY, st_h_prepay},
+    {ST_TYPE_EARN, st_h_earn},
+    {ST_TYPE_AUTHORIZE, st_h_authorize},
+    {ST_TYPE_CAPTURE, st_h_capture},
+    {ST_TYPE_VOID, st_h_void},
+    {ST_TYPE_REFUND, st_h_refund},
+    {ST_TYPE_RETURN, st_h_return},
+    {ST_TYPE_GRANT, st_h_grant},
+};
+
+/* Serves one parsed request; returns NULL with *reply, or an error code. */
+static const char *s_handle(st_server_t *s, const lc_request_t *req, json_t **reply, char *msg,
+                            size_t msglen)
+{
+    if (strcmp(req->type, ST_TYPE_PING) == 0) {
+        if (json_object_size(req->body) != 0) {
+            snprintf(msg, msglen, "settlement.ping takes an empty body");
+            return LC_E_UNKNOWN_FIELD;
+        }
+        *reply = json_object();
+        return NULL;
+    }
+    st_handler_fn fn = NULL;
+    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++)
+        if (strcmp(s_routes[i].type, req->type) == 0)
+            fn = s_routes[i].fn;
+    if (!fn) {
+        snprintf(msg, msglen, "settlement does not serve %s", req->type);
+        return LC_E_UNKNOWN_TYPE;
+    }
+    st_call_t c = {.srv = s, .rid = req->request_id, .msg = msg, .msglen = msglen};
+    if (lc_api_req_parse(req->body, &c.api, msg, msglen) != LC_OK)
+        return LC_API_INVALID_REQUEST;
+    if (!lc_id_is_zero(&c.api.caller.partner_id))
+        lc_id_format(&c.api.caller.partner_id, c.partner);
+    const char *code;
+    if (st_store_ensure(s) != LC_OK)
+        code = st_fail(&c, LC_API_UNAVAILABLE, "settlement database unavailable");
+    else
+        code = fn(&c, reply);
+    if (code) {
+        lc_log_kv(strcmp(code, LC_API_INTERNAL) && strcmp(code, LC_API_UNAVAILABLE) ? LC_LOG_INFO
+                                                                                    : LC_LOG_ERROR,
+                  c.rid, "refused", "type", req->type, "partner_id", c.partner, "code", code,
+                  "message", msg, NULL);
+        json_decref(*reply);
+        *reply = NULL;
+    }
+    lc_api_req_clear(&c.api);
+    return code;
+}
+
+/* Receives, serves and answers one request if one arrives within timeout_ms. */
+static void s_serve_one(st_server_t *s, int timeout_ms)
+{
+    lc_bus_peer_t peer;
+    char *data;
+    size_t len;
+    if (lc_bus_server_recv(s->bus, &peer, &data, &len, timeout_ms) != LC_OK)
+        return;
+    lc_request_t req;
+    lc_codec_err_t cerr;
+    char *out = NULL;
+    size_t outlen = 0;
+    if (lc_request_parse(data, len, &req, &cerr) != LC_OK) {
+        out = lc_reply_serialize_error(req.type, req.request_id, cerr.code, cerr.message, &outlen);
+    } else if (req.deadline_ms && req.deadline_ms < lc_now_ms()) {
+        out = lc_reply_serialize_error(req.type, req.request_id, LC_E_DEADLINE,
+                                       "deadline passed before the request was served", &outlen);
+    } else {
+        json_t *body = NULL;
+        char msg[512] = "";
+        const char *code = s_handle(s, &req, &body, msg, sizeof msg);
+        if (code)
+            out = lc_reply_serialize_error(req.type, req.request_id, code, msg, &outlen);
+        else
+            out = lc_reply_serialize_ok(req.type, req.request_id, body, &outlen);
+        json_decref(body);
+        s->requests++;
+    }
+    if (out)
+        lc_bus_server_send(s->bus, &peer, out, outlen);
+    free(out);
+    lc_request_clear(&req);
+    free(data);
+}
+
+/* ---- lifecycle --------------------------------------------------------------------- */
+
+int st_server_open(st_server_t *s, const st_config_t *cfg)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    s->zctx = zmq_ctx_new();
+    if (!s->zctx)
+        return LC_ERR_IO;
+    char *err = NULL;
+    s->db = lc_db_connect(cfg->conninfo, &err);
+    if (!s->db) {
+        lc_error(NULL, "cannot connect to the settlement database: %s", err ? err : "?");
+        free(err);
+        return LC_ERR_UNAVAILABLE;
+    }
+    s->bus = lc_bus_server_new(s->zctx, cfg->bind, &err);
+    if (!s->bus) {
+        lc_error(NULL, "%s", err ? err : "cannot bind");
+        free(err);
+        return LC_ERR_IO;
+    }
+    s->ledger = lc_bus_client_new(s->zctx, cfg->ledger_connect);
+    s->members = lc_bus_client_new(s->zctx, cfg->members_connect);
+    if (!s->ledger || !s->members) {
+        lc_error(NULL, "cannot open clients for %s and %s", cfg->ledger_connect,
+                 cfg->members_connect);
+        return LC_ERR_IO;
+    }
+    s->next_sweep_ms = lc_mono_ms();
+    return LC_OK;
+}
+
+int st_server_run(st_server_t *s, volatile int *stop)
+{
+    while (!*stop) {
+        int64_t now = lc_mono_ms();
+        if (now >= s->next_sweep_ms) {
+            if (st_store_ensure(s) == LC_OK)
+                st_mature_sweep(s);
+            s->next_sweep_ms = lc_mono_ms() + s->cfg.mature_interval_ms;
+            now = lc_mono_ms();
+        }
+        int64_t wait = s->next_sweep_ms - now;
+        if (wait > ST_POLL_MS)
+            wait = ST_POLL_MS;
+        if (wait < 1)
+            wait = 1;
+        s_serve_one(s, (int)wait);
+    }
+    return LC_OK;
+}
+
+void st_server_close(st_server_t *s)
+{
+    lc_bus_client_destroy(&s->ledger);
+    lc_bus_client_destroy(&s->members);
+    lc_bus_server_destroy(&s->bus);
+    lc_db_destroy(&s->db);
+    if (s->zctx)
+        zmq_ctx_term(s->zctx);
+    s->zctx = NULL;
+}

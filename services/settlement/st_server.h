@@ -1,0 +1,116 @@
+/*
+ * st_server.h: the settlement service's state, its request loop and what every
+ * handler shares.
+ *
+ * Settlement is the partners' side of the coalition: the partner registry and the
+ * flows earn, redeem (authorize, capture, void, refund), return and grant, which it
+ * turns into ledger transfers. It serves one request at a time from its ROUTER
+ * socket (a handler's calls to the ledger and members happen inside it), and between
+ * requests posts pending earns whose waiting time is over (st_mature_sweep).
+ *
+ * Crash safety: every ledger id a request causes is derived from the API call's
+ * idempotency key (lc_api_derive) or from an id derived so, the ledger is written
+ * first and settlement's own row last. A crash between the two leaves a ledger entry
+ * without a row; the retry (same key, same ids) gets `exists` from the ledger and
+ * writes the row. A request whose row exists answers from the row (a replay).
+ */
+#ifndef ST_SERVER_H
+#define ST_SERVER_H
+
+#include "lc_api.h"
+#include "lc_bus.h"
+#include "lc_db.h"
+#include "lc_ledger_msg.h"
+#include "lc_settlement_msg.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ST_EXPIRY_MONTHS 36          /* earned and granted points expire after 36 months */
+#define ST_LIST_DEFAULT 100          /* default "limit" of lists */
+#define ST_SWEEP_BATCH 100           /* pending earns posted per sweep round */
+#define ST_POLL_MS 200               /* longest wait for a request before checking stop */
+#define ST_DAY_US (INT64_C(86400) * 1000000)
+
+typedef struct st_config {
+    const char *bind;            /* ROUTER endpoint (settlement.bind) */
+    const char *conninfo;        /* libpq conninfo of role coal_settlement (settlement.db) */
+    const char *ledger_connect;  /* the ledger's ROUTER (ledger.connect) */
+    const char *members_connect; /* the members service's ROUTER (members.connect) */
+    const char *currency;        /* the coalition's currency, e.g. EUR (settlement.currency) */
+    int64_t min_redemption;      /* smallest redemption, points (settlement.min_redemption) */
+    int64_t point_value_cents;   /* value of one point (settlement.point_value_cents) */
+    int64_t hold_seconds;        /* redemption hold (settlement.hold_minutes x 60, or
+                                    settlement.hold_seconds when set) */
+    int64_t mature_interval_ms;  /* how often pending earns are checked */
+} st_config_t;
+
+typedef struct st_server {
+    st_config_t cfg;             /* borrowed strings: they live in the caller's config */
+    void *zctx;                  /* the process's ZeroMQ context (owned) */
+    lc_bus_server_t *bus;        /* where requests arrive (owned) */
+    lc_bus_client_t *ledger;     /* Lazy Pirate client of the ledger (owned) */
+    lc_bus_client_t *members;    /* Lazy Pirate client of members (owned) */
+    lc_db_t *db;                 /* settlement schema, role coal_settlement (owned) */
+    int64_t next_sweep_ms;       /* monotonic time of the next maturation sweep */
+    uint64_t requests;           /* requests served, for the exit log line */
+} st_server_t;
+
+/* One request being served: what every handler gets. Owned by the loop. */
+typedef struct st_call {
+    st_server_t *srv;
+    const char *rid;      /* the bus request id, for logs */
+    lc_api_req_t api;     /* the parsed API call (empty for internal types) */
+    char partner[LC_ID_STRLEN + 1]; /* the calling partner, text ("" when none) */
+    char *msg;            /* error message buffer of the reply */
+    size_t msglen;
+} st_call_t;
+
+/* A handler: fills *reply (new reference) and returns NULL, or returns an API error
+ * code with c->msg filled. */
+typedef const char *(*st_handler_fn)(st_call_t *c, json_t **reply);
+
+int st_server_open(st_server_t *s, const st_config_t *cfg);
+/* Serves until *stop becomes non-zero. */
+int st_server_run(st_server_t *s, volatile int *stop);
+void st_server_close(st_server_t *s);
+
+/* ---- helpers for handlers (st_server.c) -------------------------------------------- */
+
+/* Writes a message and returns code (so handlers can `return st_fail(...)`). */
+const char *st_fail(st_call_t *c, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* forbidden unless the caller has role. */
+const char *st_need_role(st_call_t *c, int role);
+/* Decodes the API request body strictly with desc (invalid_request on failure). */
+const char *st_decode(st_call_t *c, const lc_msgdesc_t *desc, void *out);
+/* Derives the id of this request's effect label (invalid_request without a key). */
+const char *st_derive(st_call_t *c, const char *label, lc_id_t *out);
+/* Encodes in with desc into *reply; "internal" on NOMEM. */
+const char *st_reply(st_call_t *c, const lc_msgdesc_t *desc, const void *in, json_t **reply);
+/* The "unavailable" answer for a database failure, logged. */
+const char *st_db_fail(st_call_t *c, const char *what);
+
+/* ---- handlers ---------------------------------------------------------------------- */
+
+const char *st_h_create_partner(st_call_t *c, json_t **reply);
+const char *st_h_list_partners(st_call_t *c, json_t **reply);
+const char *st_h_get_partner(st_call_t *c, json_t **reply);
+const char *st_h_prepay(st_call_t *c, json_t **reply);
+const char *st_h_earn(st_call_t *c, json_t **reply);
+const char *st_h_authorize(st_call_t *c, json_t **reply);
+const char *st_h_capture(st_call_t *c, json_t **reply);
+const char *st_h_void(st_call_t *c, json_t **reply);
+const char *st_h_refund(st_call_t *c, json_t **reply);
+const char *st_h_return(st_call_t *c, json_t **reply);
+const char *st_h_grant(st_call_t *c, json_t **reply);
+
+/* Loads the calling partner (role partner) into *p; forbidden for other roles or an
+ * unknown partner. Clear *p with lc_codec_clear(&st_partner_desc, p). */
+const char *st_caller_partner(st_call_t *c, st_partner_t *p);
+
+/* Posts pending earns whose available_at has passed (st_mature.c). */
+void st_mature_sweep(st_server_t *s);
+
+#endif

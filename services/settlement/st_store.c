@@ -1,0 +1,651 @@
+/*
+ * st_store.c: settlement's rows in PostgreSQL (st_store.h). SQL lives here only.
+ */
+#include "st_store.h"
+#include "lc_err.h"
+#include "lc_log.h"
+#include "lc_time.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- parameters -------------------------------------------------------------------- */
+
+#define MAX_PARAMS 20
+
+/* Text parameters of one statement; values are copied into buf or borrowed. */
+typedef struct params {
+    char buf[MAX_PARAMS][LC_ID_STRLEN + 8];
+    const char *v[MAX_PARAMS];
+    int n;
+} params_t;
+
+static void p_id(params_t *p, const lc_id_t *id)
+{
+    if (!id || lc_id_is_zero(id)) {
+        p->v[p->n++] = NULL;
+        return;
+    }
+    lc_id_format(id, p->buf[p->n]);
+    p->v[p->n] = p->buf[p->n];
+    p->n++;
+}
+
+static void p_i64(params_t *p, int64_t x)
+{
+    snprintf(p->buf[p->n], sizeof p->buf[p->n], "%" PRId64, x);
+    p->v[p->n] = p->buf[p->n];
+    p->n++;
+}
+
+static void p_str(params_t *p, const char *s) /* borrowed */
+{
+    p->v[p->n++] = s;
+}
+
+static int s_exec(st_server_t *s, const char *sql, const params_t *p, lc_dbres_t **out)
+{
+    int rc = lc_db_exec(s->db, sql, p ? p->n : 0, p ? p->v : NULL, out);
+    if (rc != LC_OK)
+        lc_log_kv(LC_LOG_ERROR, NULL, "settlement database statement failed", "sqlstate",
+                  lc_db_sqlstate(s->db), "error", lc_db_error(s->db), NULL);
+    return rc;
+}
+
+/* Runs a query expected to give at most one row; LC_ERR_NOT_FOUND for none. */
+static int s_one(st_server_t *s, const char *sql, const params_t *p, lc_dbres_t **out)
+{
+    int rc = s_exec(s, sql, p, out);
+    if (rc == LC_OK && lc_dbres_rows(*out) == 0) {
+        lc_dbres_free(out);
+        return LC_ERR_NOT_FOUND;
+    }
+    return rc;
+}
+
+static int64_t g_i64(const lc_dbres_t *r, int row, int col)
+{
+    int64_t x = 0;
+    lc_dbres_i64(r, row, col, &x);
+    return x;
+}
+
+static lc_id_t g_id(const lc_dbres_t *r, int row, int col)
+{
+    lc_id_t id;
+    memset(&id, 0, sizeof id);
+    lc_dbres_id(r, row, col, &id);
+    return id;
+}
+
+int st_store_ensure(st_server_t *s)
+{
+    if (s->db && lc_db_alive(s->db))
+        return LC_OK;
+    lc_db_destroy(&s->db);
+    char *err = NULL;
+    s->db = lc_db_connect(s->cfg.conninfo, &err);
+    if (!s->db) {
+        lc_log_kv(LC_LOG_ERROR, NULL, "cannot connect to the settlement database", "error",
+                  err ? err : "", NULL);
+        free(err);
+        return LC_ERR_UNAVAILABLE;
+    }
+    return LC_OK;
+}
+
+/* Runs the statements of a transaction body; rolls back on failure. */
+static int s_end(st_server_t *s, int rc)
+{
+    if (rc == LC_OK)
+        return lc_db_commit(s->db);
+    lc_db_rollback(s->db);
+    return rc;
+}
+
+/* ---- partners ---------------------------------------------------------------------- */
+
+#define PARTNER_COLS                                                                               \
+    "id, name, earn_points, earn_per_amount, pending_days, issue_price_micros, "                   \
+    "redeem_credit_micros, fee_bps, funding, created_at"
+
+static int s_partner_row(const lc_dbres_t *r, int row, st_partner_t *p)
+{
+    memset(p, 0, sizeof *p);
+    p->id = g_id(r, row, 0);
+    p->name = strdup(lc_dbres_get(r, row, 1) ? lc_dbres_get(r, row, 1) : "");
+    p->earn_rate.points = g_i64(r, row, 2);
+    p->earn_rate.per_amount = g_i64(r, row, 3);
+    p->pending_days = g_i64(r, row, 4);
+    p->tariff.issue_price_micros = g_i64(r, row, 5);
+    p->tariff.redeem_credit_micros = g_i64(r, row, 6);
+    p->tariff.fee_bps = g_i64(r, row, 7);
+    p->funding = (int)g_i64(r, row, 8);
+    p->created_at = g_i64(r, row, 9);
+    return p->name ? LC_OK : LC_ERR_NOMEM;
+}
+
+/* Loads the excluded categories of partners p[0..n) (sorted by id). */
+static int s_load_categories(st_server_t *s, st_partner_t *p, size_t n)
+{
+    if (n == 0)
+        return LC_OK;
+    lc_dbarr_t ids;
+    lc_dbarr_init(&ids);
+    for (size_t i = 0; i < n; i++)
+        lc_dbarr_id(&ids, &p[i].id);
+    const char *lit = lc_dbarr_finish(&ids);
+    if (!lit) {
+        lc_dbarr_free(&ids);
+        return LC_ERR_NOMEM;
+    }
+    params_t prm = {.n = 0};
+    p_str(&prm, lit);
+    lc_dbres_t *r = NULL;
+    int rc = s_exec(s,
+                    "SELECT partner_id, category FROM settlement.partner_categories "
+                    "WHERE partner_id = ANY($1::uuid[]) ORDER BY partner_id, position",
+                    &prm, &r);
+    lc_dbarr_free(&ids);
+    if (rc != LC_OK)
+        return rc;
+    int rows = lc_dbres_rows(r);
+    size_t *fill = calloc(n, sizeof *fill);
+    if (!fill) {
+        lc_dbres_free(&r);
+        return LC_ERR_NOMEM;
+    }
+    /* Both lists are in id order (uuid order is byte order): one merge walk counts,
+     * a second fills. */
+    for (int pass = 0; pass < 2 && rc == LC_OK; pass++) {
+        size_t k = 0;
+        for (int row = 0; row < rows; row++) {
+            lc_id_t pid = g_id(r, row, 0);
+            while (k < n && lc_id_cmp(&p[k].id, &pid) < 0)
+                k++;
+            if (k == n || !lc_id_eq(&p[k].id, &pid))
+                continue;
+            if (pass == 0) {
+                fill[k]++;
+                continue;
+            }
+            char *v = strdup(lc_dbres_get(r, row, 1));
+            if (!v) {
+                rc = LC_ERR_NOMEM;
+                break;
+            }
+            p[k].excluded_categories[p[k].nexcluded_categories++] = v;
+        }
+        for (size_t i = 0; pass == 0 && i < n; i++) {
+            if (!fill[i])
+                continue;
+            p[i].excluded_categories = calloc(fill[i], sizeof(char *));
+            if (!p[i].excluded_categories) {
+                rc = LC_ERR_NOMEM;
+                break;
+            }
+        }
+    }
+    free(fill);
+    lc_dbres_free(&r);
+    return rc;
+}
+
+int st_store_partner_insert(st_server_t *s, const st_partner_t *p, const lc_id_t *created_by)
+{
+    lc_id_t iss, red, pre;
+    lc_id_derive(&p->id, "issuance", &iss);
+    lc_id_derive(&p->id, "redemption", &red);
+    lc_id_derive(&p->id, "prepayment", &pre);
+    int rc = lc_db_begin(s->db);
+    if (rc != LC_OK)
+        return rc;
+    params_t prm = {.n = 0};
+    p_id(&prm, &p->id);
+    p_str(&prm, p->name);
+    p_i64(&prm, p->earn_rate.points);
+    p_i64(&prm, p->earn_rate.per_amount);
+    p_i64(&prm, p->pending_days);
+    p_i64(&prm, p->tariff.issue_price_micros);
+    p_i64(&prm, p->tariff.redeem_credit_micros);
+    p_i64(&prm, p->tariff.fee_bps);
+    p_i64(&prm, p->funding);
+    p_id(&prm, &iss);
+    p_id(&prm, &red);
+    p_id(&prm, &pre);
+    p_id(&prm, created_by);
+    p_i64(&prm, p->created_at);
+    rc = s_exec(s,
+                "INSERT INTO settlement.partners (id, name, earn_points, earn_per_amount, "
+                "pending_days, issue_price_micros, redeem_credit_micros, fee_bps, funding, "
+                "issuance_account, redemption_account, prepayment_account, created_by_key, "
+                "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                &prm, NULL);
+    for (size_t i = 0; rc == LC_OK && i < p->nexcluded_categories; i++) {
+        params_t c = {.n = 0};
+        p_id(&c, &p->id);
+        p_i64(&c, (int64_t)i);
+        p_str(&c, p->excluded_categories[i]);
+        rc = s_exec(s,
+                    "INSERT INTO settlement.partner_categories (partner_id, position, category) "
+                    "VALUES ($1, $2, $3)",
+                    &c, NULL);
+    }
+    return s_end(s, rc);
+}
+
+int st_store_partner_get(st_server_t *s, const lc_id_t *id, st_partner_t *p)
+{
+    memset(p, 0, sizeof *p);
+    params_t prm = {.n = 0};
+    p_id(&prm, id);
+    lc_dbres_t *r = NULL;
+    int rc = s_one(s, "SELECT " PARTNER_COLS " FROM settlement.partners WHERE id = $1", &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    rc = s_partner_row(r, 0, p);
+    lc_dbres_free(&r);
+    if (rc == LC_OK)
+        rc = s_load_categories(s, p, 1);
+    if (rc != LC_OK)
+        lc_codec_clear(&st_partner_desc, p);
+    return rc;
+}
+
+void st_store_partners_free(st_partner_t *p, size_t n)
+{
+    for (size_t i = 0; p && i < n; i++)
+        lc_codec_clear(&st_partner_desc, &p[i]);
+    free(p);
+}
+
+int st_store_partner_list(st_server_t *s, const lc_id_t *after, int64_t limit,
+                          st_partner_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params_t prm = {.n = 0};
+    p_id(&prm, after);
+    p_i64(&prm, limit);
+    lc_dbres_t *r = NULL;
+    int rc = s_exec(s,
+                    "SELECT " PARTNER_COLS " FROM settlement.partners "
+                    "WHERE $1::uuid IS NULL OR id > $1::uuid ORDER BY id LIMIT $2",
+                    &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    int rows = lc_dbres_rows(r);
+    st_partner_t *p = rows ? calloc((size_t)rows, sizeof *p) : NULL;
+    if (rows && !p) {
+        lc_dbres_free(&r);
+        return LC_ERR_NOMEM;
+    }
+    for (int i = 0; i < rows && rc == LC_OK; i++)
+        rc = s_partner_row(r, i, &p[i]);
+    lc_dbres_free(&r);
+    if (rc == LC_OK)
+        rc = s_load_categories(s, p, (size_t)rows);
+    if (rc != LC_OK) {
+        st_store_partners_free(p, (size_t)rows);
+        return rc;
+    }
+    *out = p;
+    *n = (size_t)rows;
+    return LC_OK;
+}
+
+/* ---- prepayments, grants, refusals ------------------------------------------------- */
+
+int st_store_prepay_insert(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                           int64_t points, int64_t at)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, id);
+    p_id(&prm, partner);
+    p_i64(&prm, points);
+    p_i64(&prm, at);
+    return s_exec(s,
+                  "INSERT INTO settlement.prepayments (id, partner_id, points, created_at) "
+                  "VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+                  &prm, NULL);
+}
+
+/* The first column of the one row of sql(id, owner) as an integer. */
+static int s_get_i64(st_server_t *s, const char *sql, const lc_id_t *id, const lc_id_t *owner,
+                     int64_t *out)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, id);
+    p_id(&prm, owner);
+    lc_dbres_t *r = NULL;
+    int rc = s_one(s, sql, &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    *out = g_i64(r, 0, 0);
+    lc_dbres_free(&r);
+    return LC_OK;
+}
+
+int st_store_prepay_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                        int64_t *points)
+{
+    return s_get_i64(s,
+                     "SELECT points FROM settlement.prepayments WHERE id = $1 AND partner_id = $2",
+                     id, partner, points);
+}
+
+int st_store_grant_insert(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                          const lc_id_t *member, int64_t points, int reason,
+                          const lc_id_t *transfer, int64_t at)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, id);
+    p_id(&prm, partner);
+    p_id(&prm, member);
+    p_i64(&prm, points);
+    p_i64(&prm, reason);
+    p_id(&prm, transfer);
+    p_i64(&prm, at);
+    return s_exec(s,
+                  "INSERT INTO settlement.grants (id, partner_id, member_id, points, reason, "
+                  "transfer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                  "ON CONFLICT (id) DO NOTHING",
+                  &prm, NULL);
+}
+
+int st_store_grant_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                       int64_t *points)
+{
+    return s_get_i64(s, "SELECT points FROM settlement.grants WHERE id = $1 AND partner_id = $2",
+                     id, partner, points);
+}
+
+int st_store_refusal_put(st_server_t *s, const lc_id_t *transfer, const char *code)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, transfer);
+    p_str(&prm, code);
+    p_i64(&prm, lc_now_us());
+    return s_exec(s,
+                  "INSERT INTO settlement.refusals (id, code, created_at) VALUES ($1, $2, $3) "
+                  "ON CONFLICT (id) DO NOTHING",
+                  &prm, NULL);
+}
+
+int st_store_refusal_get(st_server_t *s, const lc_id_t *transfer, char *code, size_t len)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, transfer);
+    lc_dbres_t *r = NULL;
+    int rc = s_one(s, "SELECT code FROM settlement.refusals WHERE id = $1", &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    snprintf(code, len, "%s", lc_dbres_get(r, 0, 0));
+    lc_dbres_free(&r);
+    return LC_OK;
+}
+
+/* ---- earns and returns ------------------------------------------------------------- */
+
+#define EARN_COLS                                                                                  \
+    "id, partner_id, member_id, amount, eligible, points, status, transfer_id, hold_id, "          \
+    "credit_id, expires_at, available_at, created_at, returned_amount, reversed_points"
+
+static void s_earn_row(const lc_dbres_t *r, int row, st_earn_row_t *e)
+{
+    e->id = g_id(r, row, 0);
+    e->partner_id = g_id(r, row, 1);
+    e->member_id = g_id(r, row, 2);
+    e->amount = g_i64(r, row, 3);
+    e->eligible = g_i64(r, row, 4);
+    e->points = g_i64(r, row, 5);
+    e->status = (int)g_i64(r, row, 6);
+    e->transfer_id = g_id(r, row, 7);
+    e->hold_id = g_id(r, row, 8);
+    e->credit_id = g_id(r, row, 9);
+    e->expires_at = g_i64(r, row, 10);
+    e->available_at = g_i64(r, row, 11);
+    e->created_at = g_i64(r, row, 12);
+    e->returned_amount = g_i64(r, row, 13);
+    e->reversed_points = g_i64(r, row, 14);
+}
+
+int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *receipt_id)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, &e->id);
+    p_id(&prm, &e->partner_id);
+    p_id(&prm, &e->member_id);
+    p_str(&prm, receipt_id);
+    p_i64(&prm, e->amount);
+    p_i64(&prm, e->eligible);
+    p_i64(&prm, e->points);
+    p_i64(&prm, e->status);
+    p_id(&prm, &e->transfer_id);
+    p_id(&prm, &e->hold_id);
+    p_id(&prm, &e->credit_id);
+    p_i64(&prm, e->expires_at);
+    p_i64(&prm, e->available_at);
+    p_i64(&prm, e->created_at);
+    return s_exec(s,
+                  "INSERT INTO settlement.earns (id, partner_id, member_id, receipt_id, amount, "
+                  "eligible, points, status, transfer_id, hold_id, credit_id, expires_at, "
+                  "available_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                  "$11, $12, $13, $14) ON CONFLICT (id) DO NOTHING",
+                  &prm, NULL);
+}
+
+int st_store_earn_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                      st_earn_row_t *e)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, id);
+    p_id(&prm, partner);
+    lc_dbres_t *r = NULL;
+    int rc = s_one(s,
+                   "SELECT " EARN_COLS " FROM settlement.earns WHERE id = $1 "
+                   "AND ($2::uuid IS NULL OR partner_id = $2::uuid)",
+                   &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    s_earn_row(r, 0, e);
+    lc_dbres_free(&r);
+    return LC_OK;
+}
+
+int st_store_earn_posted(st_server_t *s, const lc_id_t *id, const lc_id_t *post)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, id);
+    p_id(&prm, post);
+    return s_exec(s,
+                  "UPDATE settlement.earns SET status = 1, credit_id = $2, hold_id = NULL "
+                  "WHERE id = $1 AND status = 2",
+                  &prm, NULL);
+}
+
+int st_store_earns_due(st_server_t *s, int64_t now, int max, st_earn_row_t *out, size_t *n)
+{
+    *n = 0;
+    params_t prm = {.n = 0};
+    p_i64(&prm, now);
+    p_i64(&prm, max);
+    lc_dbres_t *r = NULL;
+    int rc = s_exec(s,
+                    "SELECT " EARN_COLS " FROM settlement.earns WHERE status = 2 "
+                    "AND available_at <= $1 ORDER BY available_at LIMIT $2",
+                    &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    int rows = lc_dbres_rows(r);
+    for (int i = 0; i < rows && i < max; i++)
+        s_earn_row(r, i, &out[(*n)++]);
+    lc_dbres_free(&r);
+    return LC_OK;
+}
+
+int st_store_return_insert(st_server_t *s, const st_return_row_t *r, const lc_id_t *new_hold,
+                           bool settle)
+{
+    int rc = lc_db_begin(s->db);
+    if (rc != LC_OK)
+        return rc;
+    params_t prm = {.n = 0};
+    p_id(&prm, &r->id);
+    p_id(&prm, &r->earn_id);
+    p_id(&prm, &r->partner_id);
+    p_i64(&prm, r->amount);
+    p_i64(&prm, r->points_reversed);
+    p_id(&prm, &r->transfer_id);
+    p_id(&prm, &r->void_id);
+    p_i64(&prm, r->created_at);
+    rc = s_exec(s,
+                "INSERT INTO settlement.returns (id, earn_id, partner_id, amount, points_reversed, "
+                "transfer_id, void_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &prm, NULL);
+    if (rc == LC_OK) {
+        params_t u = {.n = 0};
+        p_id(&u, &r->earn_id);
+        p_i64(&u, r->amount);
+        p_i64(&u, r->points_reversed);
+        p_id(&u, new_hold);
+        p_str(&u, settle ? "true" : "false");
+        rc = s_exec(s,
+                    "UPDATE settlement.earns SET returned_amount = returned_amount + $2, "
+                    "reversed_points = reversed_points + $3, "
+                    "hold_id = CASE WHEN $5::boolean THEN NULL ELSE COALESCE($4::uuid, hold_id) "
+                    "END, status = CASE WHEN $5::boolean THEN 1 ELSE status END WHERE id = $1",
+                    &u, NULL);
+    }
+    return s_end(s, rc);
+}
+
+int st_store_return_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                        st_return_row_t *r)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, id);
+    p_id(&prm, partner);
+    lc_dbres_t *res = NULL;
+    int rc = s_one(s,
+                   "SELECT id, earn_id, partner_id, amount, points_reversed, transfer_id, void_id, "
+                   "created_at FROM settlement.returns WHERE id = $1 AND partner_id = $2",
+                   &prm, &res);
+    if (rc != LC_OK)
+        return rc;
+    r->id = g_id(res, 0, 0);
+    r->earn_id = g_id(res, 0, 1);
+    r->partner_id = g_id(res, 0, 2);
+    r->amount = g_i64(res, 0, 3);
+    r->points_reversed = g_i64(res, 0, 4);
+    r->transfer_id = g_id(res, 0, 5);
+    r->void_id = g_id(res, 0, 6);
+    r->created_at = g_i64(res, 0, 7);
+    lc_dbres_free(&res);
+    return LC_OK;
+}
+
+/* ---- redemptions and refunds ------------------------------------------------------- */
+
+int st_store_redemption_insert(st_server_t *s, const st_redemption_row_t *r,
+                               const char *receipt_id)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, &r->id);
+    p_id(&prm, &r->partner_id);
+    p_id(&prm, &r->member_id);
+    p_str(&prm, receipt_id);
+    p_i64(&prm, r->points);
+    p_i64(&prm, r->value_cents);
+    p_i64(&prm, r->status);
+    p_id(&prm, &r->hold_id);
+    p_i64(&prm, r->expires_at);
+    p_i64(&prm, r->created_at);
+    return s_exec(s,
+                  "INSERT INTO settlement.redemptions (id, partner_id, member_id, receipt_id, "
+                  "points, value_cents, status, hold_id, expires_at, created_at) VALUES ($1, $2, "
+                  "$3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+                  &prm, NULL);
+}
+
+int st_store_redemption_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                            st_redemption_row_t *r)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, id);
+    p_id(&prm, partner);
+    lc_dbres_t *res = NULL;
+    int rc = s_one(s,
+                   "SELECT id, partner_id, member_id, points, value_cents, status, hold_id, "
+                   "capture_id, void_id, captured_points, refunded_points, expires_at, created_at "
+                   "FROM settlement.redemptions WHERE id = $1 AND partner_id = $2",
+                   &prm, &res);
+    if (rc != LC_OK)
+        return rc;
+    r->id = g_id(res, 0, 0);
+    r->partner_id = g_id(res, 0, 1);
+    r->member_id = g_id(res, 0, 2);
+    r->points = g_i64(res, 0, 3);
+    r->value_cents = g_i64(res, 0, 4);
+    r->status = (int)g_i64(res, 0, 5);
+    r->hold_id = g_id(res, 0, 6);
+    r->capture_id = g_id(res, 0, 7);
+    r->void_id = g_id(res, 0, 8);
+    r->captured_points = g_i64(res, 0, 9);
+    r->refunded_points = g_i64(res, 0, 10);
+    r->expires_at = g_i64(res, 0, 11);
+    r->created_at = g_i64(res, 0, 12);
+    lc_dbres_free(&res);
+    return LC_OK;
+}
+
+int st_store_redemption_update(st_server_t *s, const st_redemption_row_t *r)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, &r->id);
+    p_i64(&prm, r->status);
+    p_id(&prm, &r->capture_id);
+    p_id(&prm, &r->void_id);
+    p_i64(&prm, r->captured_points);
+    return s_exec(s,
+                  "UPDATE settlement.redemptions SET status = $2, capture_id = $3, void_id = $4, "
+                  "captured_points = $5 WHERE id = $1 AND status = 1",
+                  &prm, NULL);
+}
+
+int st_store_refund_insert(st_server_t *s, const lc_id_t *id, const lc_id_t *redemption,
+                           int64_t points, int64_t at)
+{
+    int rc = lc_db_begin(s->db);
+    if (rc != LC_OK)
+        return rc;
+    params_t prm = {.n = 0};
+    p_id(&prm, id);
+    p_id(&prm, redemption);
+    p_i64(&prm, points);
+    p_i64(&prm, at);
+    rc = s_exec(s,
+                "INSERT INTO settlement.refunds (id, redemption_id, points, created_at) "
+                "VALUES ($1, $2, $3, $4)",
+                &prm, NULL);
+    if (rc == LC_OK) {
+        params_t u = {.n = 0};
+        p_id(&u, redemption);
+        p_i64(&u, points);
+        rc = s_exec(s,
+                    "UPDATE settlement.redemptions SET refunded_points = refunded_points + $2 "
+                    "WHERE id = $1",
+                    &u, NULL);
+    }
+    return s_end(s, rc);
+}
+
+int st_store_refund_get(st_server_t *s, const lc_id_t *id, const lc_id_t *redemption,
+                        int64_t *points)
+{
+    return s_get_i64(
+        s, "SELECT points FROM settlement.refunds WHERE id = $1 AND redemption_id = $2", id,
+        redemption, points);
+}

@@ -1,0 +1,109 @@
+/*
+ * st_store.h: settlement's rows in PostgreSQL (schema settlement, see
+ * deploy/migrations/settlement/001_init.sql for the tables and their rules). Every
+ * statement is parameterized and goes through lc_db. Functions return LC_OK,
+ * LC_ERR_NOT_FOUND (no such row) or the lc_db error (LC_ERR_DB, LC_ERR_UNAVAILABLE).
+ */
+#ifndef ST_STORE_H
+#define ST_STORE_H
+
+#include "st_server.h"
+
+#include <stdbool.h>
+
+typedef struct st_earn_row {
+    lc_id_t id, partner_id, member_id;
+    int64_t amount, eligible, points;
+    int status;            /* st_earn_status_t */
+    lc_id_t transfer_id;   /* the earn transfer; zero for a 0-point earn */
+    lc_id_t hold_id;       /* the hold carrying a pending earn's points; zero otherwise */
+    lc_id_t credit_id;     /* what a return reverses; zero while pending or 0 points */
+    int64_t expires_at, available_at, created_at;
+    int64_t returned_amount, reversed_points;
+} st_earn_row_t;
+
+typedef struct st_redemption_row {
+    lc_id_t id, partner_id, member_id;
+    int64_t points, value_cents;
+    int status;            /* st_redemption_status_t */
+    lc_id_t hold_id, capture_id, void_id;
+    int64_t captured_points, refunded_points;
+    int64_t expires_at, created_at;
+} st_redemption_row_t;
+
+typedef struct st_return_row {
+    lc_id_t id, earn_id, partner_id;
+    int64_t amount, points_reversed;
+    lc_id_t transfer_id, void_id;
+    int64_t created_at;
+} st_return_row_t;
+
+/* Connects (again) when the connection is gone. */
+int st_store_ensure(st_server_t *s);
+
+/* ---- partners ---------------------------------------------------------------------- */
+
+/* Inserts p (and its categories) in one transaction. */
+int st_store_partner_insert(st_server_t *s, const st_partner_t *p, const lc_id_t *created_by);
+/* Loads partner id into *p (budget_points left 0). Clear with st_partner_desc. */
+int st_store_partner_get(st_server_t *s, const lc_id_t *id, st_partner_t *p);
+/* Loads up to limit partners with id > after (NULL: from the start), in id order.
+ * *out is an array of *n partners; free with st_store_partners_free. */
+int st_store_partner_list(st_server_t *s, const lc_id_t *after, int64_t limit,
+                          st_partner_t **out, size_t *n);
+void st_store_partners_free(st_partner_t *p, size_t n);
+
+/* ---- prepayments, grants, refusals ------------------------------------------------- */
+
+int st_store_prepay_insert(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                           int64_t points, int64_t at);
+/* *points of prepayment id of partner; LC_ERR_NOT_FOUND when none. */
+int st_store_prepay_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                        int64_t *points);
+
+int st_store_grant_insert(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                          const lc_id_t *member, int64_t points, int reason,
+                          const lc_id_t *transfer, int64_t at);
+int st_store_grant_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                       int64_t *points);
+
+/* Remembers (or recalls) the API code a refused transfer id was answered with. */
+int st_store_refusal_put(st_server_t *s, const lc_id_t *transfer, const char *code);
+/* Copies the code into code (LC_ERR_NOT_FOUND when none). */
+int st_store_refusal_get(st_server_t *s, const lc_id_t *transfer, char *code, size_t len);
+
+/* ---- earns and returns ------------------------------------------------------------- */
+
+int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *receipt_id);
+/* partner NULL: any partner's earn. */
+int st_store_earn_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                      st_earn_row_t *e);
+/* Marks a pending earn posted by post (the post transfer). */
+int st_store_earn_posted(st_server_t *s, const lc_id_t *id, const lc_id_t *post);
+/* Up to max pending earns whose available_at <= now, soonest first. */
+int st_store_earns_due(st_server_t *s, int64_t now, int max, st_earn_row_t *out, size_t *n);
+
+/* Records return r and updates its earn (returned amount, reversed points, and for a
+ * pending earn its new hold) in one transaction. new_hold: zero when unchanged.
+ * settle: a pending earn has nothing left to hold (status posted, no hold). */
+int st_store_return_insert(st_server_t *s, const st_return_row_t *r, const lc_id_t *new_hold,
+                           bool settle);
+int st_store_return_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                        st_return_row_t *r);
+
+/* ---- redemptions and refunds ------------------------------------------------------- */
+
+int st_store_redemption_insert(st_server_t *s, const st_redemption_row_t *r,
+                               const char *receipt_id);
+int st_store_redemption_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
+                            st_redemption_row_t *r);
+/* Moves an authorized redemption to status with the given ledger ids and points. */
+int st_store_redemption_update(st_server_t *s, const st_redemption_row_t *r);
+/* Records refund id of points and adds them to the redemption, in one transaction. */
+int st_store_refund_insert(st_server_t *s, const lc_id_t *id, const lc_id_t *redemption,
+                           int64_t points, int64_t at);
+/* The points of refund id of redemption; LC_ERR_NOT_FOUND when none. */
+int st_store_refund_get(st_server_t *s, const lc_id_t *id, const lc_id_t *redemption,
+                        int64_t *points);
+
+#endif
