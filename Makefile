@@ -116,7 +116,8 @@ UNIT_TESTS := \
 	test_members_code \
 	test_members_proto \
 	test_settlement_arith \
-	test_settlement_msg
+	test_settlement_msg \
+	test_gateway
 
 INTEGRATION_TESTS := \
 	test_ledger_guarantees \
@@ -124,7 +125,8 @@ INTEGRATION_TESTS := \
 	test_ledger_random \
 	test_ledger_crash \
 	test_members \
-	test_settlement
+	test_settlement \
+	test_privileges
 
 # End-to-end tests: HTTP through the gateway to every service (tests/e2e/).
 E2E_TESTS := \
