@@ -131,6 +131,7 @@ INTEGRATION_TESTS := \
 # End-to-end tests: HTTP through the gateway to every service (tests/e2e/).
 E2E_TESTS := \
 	test_gateway \
+	test_gateway_tls \
 	test_journey
 
 

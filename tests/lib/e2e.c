@@ -214,7 +214,8 @@ void e2e_http(e2e_t *e, const char *method, const char *path, const char *key, c
     CURL *c = curl_easy_init();
     assert_non_null(c);
     char url[1024], auth[256], idh[600];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", e->port, path);
+    snprintf(url, sizeof url, "%s://127.0.0.1:%d%s", e->tls_ca[0] ? "https" : "http", e->port,
+             path);
     struct curl_slist *h = NULL;
     if (key) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", key);
@@ -242,6 +243,8 @@ void e2e_http(e2e_t *e, const char *method, const char *path, const char *key, c
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, s_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+    if (e->tls_ca[0])
+        curl_easy_setopt(c, CURLOPT_CAINFO, e->tls_ca);
     CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK)
         fail_msg("%s %s: %s (gateway log: %s)", method, path, curl_easy_strerror(rc), e->gw_log);

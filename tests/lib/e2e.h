@@ -24,6 +24,7 @@ typedef struct e2e {
     char secrets[256];      /* the gateway's secrets dir */
     char admin_key[128];    /* the bootstrap admin key */
     char *gw_env[16];       /* extra gateway environment, for restarts */
+    char tls_ca[256];       /* set: speak https, trusting this certificate */
 } e2e_t;
 
 /* Starts everything (services = false: the gateway alone, whose services then
