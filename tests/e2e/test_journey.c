@@ -669,6 +669,58 @@ static void journey_idempotent_earn_posts_once(void **state)
     e2e_resp_clear(&b);
 }
 
+typedef struct twin {
+    e2e_t *gw;
+    const char *key, *idem, *body;
+    e2e_resp_t r;
+} twin_t;
+
+static void *s_twin(void *arg)
+{
+    twin_t *t = arg;
+    e2e_http(t->gw, "POST", "/v1/earn", t->key, t->idem, t->body, NULL, &t->r);
+    return NULL;
+}
+
+static void journey_two_gateways_share_keys_and_idempotency(void **state)
+{
+    (void)state;
+    partner_t p;
+    s_partner(&p, "Two Doors", "postpaid", 0, "[]");
+    member_t m;
+    s_enroll(&m, &p);
+    e2e_t second;
+    e2e_add_gateway(&s_e, &second);
+    assert_int_not_equal(second.port, s_e.port);
+    char body[300];
+    snprintf(body, sizeof body,
+             "{\"card_number\":\"%s\",\"receipt_id\":\"twin\",\"amount\":{\"amount\":4000,"
+             "\"currency\":\"EUR\"}}",
+             m.card);
+    int64_t journal = s_journal();
+    enum { N = 6 };
+    twin_t t[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        t[i] = (twin_t){.gw = i % 2 ? &second : &s_e, .key = p.key, .idem = "twin-1",
+                        .body = body};
+        assert_int_equal(pthread_create(&th[i], NULL, s_twin, &t[i]), 0);
+    }
+    int fresh = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        s_expect(&t[i].r, 201, NULL);
+        fresh += !t[i].r.replayed;
+        assert_string_equal(t[i].r.raw, t[0].r.raw);
+    }
+    assert_int_equal(fresh, 1);
+    assert_int_equal(s_journal(), journal + 1);
+    assert_int_equal(s_balance(&p, &m, "available"), 20);
+    for (int i = 0; i < N; i++)
+        e2e_resp_clear(&t[i].r);
+    e2e_stop_gateway(&second);
+}
+
 static void journey_health_reports_every_service(void **state)
 {
     (void)state;
@@ -695,6 +747,7 @@ int main(void)
         cmocka_unit_test(journey_grants_and_frozen_members),
         cmocka_unit_test(journey_roles_are_enforced),
         cmocka_unit_test(journey_idempotent_earn_posts_once),
+        cmocka_unit_test(journey_two_gateways_share_keys_and_idempotency),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -116,6 +116,18 @@ static void s_gateway_stop(e2e_t *e, int sig)
         fail_msg("the gateway did not stop cleanly (status %d, log: %s)", status, e->gw_log);
 }
 
+void e2e_add_gateway(const e2e_t *e, e2e_t *other)
+{
+    *other = *e; /* shares gw_env and the services: stop only its gateway */
+    snprintf(other->gw_log, sizeof other->gw_log, "%s.2", e->gw_log);
+    s_gateway_spawn(other);
+}
+
+void e2e_stop_gateway(e2e_t *other)
+{
+    s_gateway_stop(other, SIGTERM);
+}
+
 void e2e_restart_gateway(e2e_t *e)
 {
     s_gateway_stop(e, SIGKILL);

@@ -36,6 +36,11 @@ void e2e_start(e2e_t *e, bool services, const char *const *gw_env, const char *c
 void e2e_stop(e2e_t *e);
 /* Kills the gateway and starts it again on the same database. */
 void e2e_restart_gateway(e2e_t *e);
+/* Starts another gateway beside e's, on the same database and services: *other
+ * becomes a view of e whose requests go to the new gateway. Stop it with
+ * e2e_stop_gateway(other) before e2e_stop(e). */
+void e2e_add_gateway(const e2e_t *e, e2e_t *other);
+void e2e_stop_gateway(e2e_t *other);
 
 typedef struct e2e_resp {
     long status;
