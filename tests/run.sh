@@ -3,7 +3,9 @@
 # build/asan) against one throwaway PostgreSQL cluster, and ends with the summary
 # line "N passed, N failed" (counting cmocka tests; a binary that dies without a
 # cmocka summary counts as one failure). COAL_TEST_ONLY=<substring> runs only
-# the binaries whose path contains it.
+# the binaries whose path contains it. Then every HTTP exchange the e2e tests
+# recorded is checked against proto/openapi.yaml (tests/openapi/check.mjs, with
+# node; each exchange and the document itself count as one test).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -74,6 +76,42 @@ for dir in "$@"; do
         [ -x "$t" ] && [ "${t%.o}" = "$t" ] && [ "${t%.d}" = "$t" ] && run_one "$t" COAL_BIN_DIR="$ROOT/$dir/bin"
     done
 done
+
+# run_openapi: checks proto/openapi.yaml itself and every exchange the e2e tests
+# recorded against it (tests/openapi/check.mjs; one test each), adds its counts.
+run_openapi() {
+    local log=$LOGDIR/openapi.log out p f
+    [ -s "$COAL_E2E_RECORD" ] || return 0
+    echo "== openapi ($(wc -l <"$COAL_E2E_RECORD") recorded exchanges)"
+    if ! command -v node >/dev/null 2>&1; then
+        echo "   node is not installed: cannot check the responses against proto/openapi.yaml" \
+            "(run deploy/bootstrap.sh)"
+        failed=$((failed + 1))
+        failures+=("openapi")
+        return 0
+    fi
+    timeout 300 node tests/openapi/check.mjs proto/openapi.yaml "$COAL_E2E_RECORD" >"$log" 2>&1
+    out=$(tail -n 1 "$log")
+    p=$(echo "$out" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1/p')
+    f=$(echo "$out" | sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\2/p')
+    if [ -z "$p" ]; then
+        # No summary: node could not run the checker (e.g. tests/openapi's
+        # dependencies are not installed: deploy/bootstrap.sh installs them).
+        echo "openapi: the checker stopped without its summary; are tests/openapi's npm" \
+            "packages installed (deploy/bootstrap.sh)?" >>"$log"
+        p=0
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -gt 0 ]; then
+        failures+=("openapi")
+        tail -n 40 "$log"
+    else
+        echo "   $p passed"
+    fi
+}
+run_openapi
 
 if [ ${#failures[@]} -gt 0 ]; then
     echo "failing: ${failures[*]}"
