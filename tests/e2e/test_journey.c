@@ -669,6 +669,50 @@ static void journey_idempotent_earn_posts_once(void **state)
     e2e_resp_clear(&b);
 }
 
+static void journey_household_cards_share_one_balance(void **state)
+{
+    (void)state;
+    partner_t p;
+    s_partner(&p, "Family Store", "postpaid", 0, "[]");
+    member_t m, second;
+    s_enroll(&m, &p);
+    e2e_resp_t r;
+    char path[200];
+    snprintf(path, sizeof path, "/v1/members/%s/cards", m.id);
+    s_post(&r, p.key, path, 201, "{}");
+    second = m;
+    snprintf(second.card, sizeof second.card, "%s", e2e_str(&r, "card_number"));
+    assert_string_not_equal(second.card, m.card);
+    e2e_resp_clear(&r);
+    /* A given card number must carry a valid check digit and be free. */
+    s_post(&r, p.key, path, 0, "{\"card_number\":\"7001000000000013\"}");
+    s_expect(&r, 400, "invalid_request");
+    e2e_resp_clear(&r);
+    s_post(&r, p.key, path, 0, "{\"card_number\":\"%s\"}", m.card);
+    s_expect(&r, 409, "conflict");
+    e2e_resp_clear(&r);
+    s_earn(&p, &m, 1000, 5);
+    s_earn(&p, &second, 2000, 10);
+    assert_int_equal(s_balance(&p, &m, "available"), 15);
+    assert_int_equal(s_balance(&p, &second, "available"), 15);
+    /* The member app's view: both cards, the balance, what expires next. */
+    snprintf(path, sizeof path, "/v1/members/%s", m.id);
+    e2e_http(&s_e, "GET", path, s_app_key(), NULL, NULL, NULL, &r);
+    s_expect(&r, 200, NULL);
+    assert_string_equal(e2e_str(&r, "id"), m.id);
+    assert_int_equal(e2e_int(&r, "available"), 15);
+    json_t *cards = json_object_get(r.body, "card_numbers");
+    assert_int_equal(json_array_size(cards), 2);
+    assert_string_equal(json_string_value(json_array_get(cards, 0)), m.card);
+    json_t *expiring = json_object_get(r.body, "expiring");
+    assert_true(json_array_size(expiring) >= 1);
+    e2e_resp_clear(&r);
+    e2e_http(&s_e, "GET", "/v1/members/00000000-0000-7000-8000-00000000abcd", s_app_key(), NULL,
+             NULL, NULL, &r);
+    s_expect(&r, 404, "not_found");
+    e2e_resp_clear(&r);
+}
+
 typedef struct twin {
     e2e_t *gw;
     const char *key, *idem, *body;
@@ -748,6 +792,7 @@ int main(void)
         cmocka_unit_test(journey_roles_are_enforced),
         cmocka_unit_test(journey_idempotent_earn_posts_once),
         cmocka_unit_test(journey_two_gateways_share_keys_and_idempotency),
+        cmocka_unit_test(journey_household_cards_share_one_balance),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
