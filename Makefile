@@ -38,6 +38,7 @@ LIBCOMMON_SRC := \
 	libcommon/lc_time.c \
 	libcommon/lc_log.c \
 	libcommon/lc_config.c \
+	libcommon/lc_service.c \
 	libcommon/lc_id.c \
 	libcommon/lc_crypto.c \
 	libcommon/lc_codec.c \
@@ -144,6 +145,7 @@ SETTLEMENT_A  := $(if $(SETTLEMENT_SRC),$(O)/libsettlement.a)
 GATEWAY_A     := $(if $(GATEWAY_SRC),$(O)/libgateway.a)
 SERVICE_A     := $(SETTLEMENT_A) $(MEMBERS_A) $(GATEWAY_A) $(LEDGER_A)
 TESTLIB_OBJ   := $(O)/tests/lib/harness.o
+UNIT_LIB_OBJ  := $(O)/tests/lib/catalogue.o
 BINS          := $(O)/bin/ledger $(O)/bin/buscall \
                  $(if $(MEMBERS_SRC),$(O)/bin/members) \
                  $(if $(SETTLEMENT_SRC),$(O)/bin/settlement) \
@@ -234,7 +236,7 @@ $(O)/bin/bench_ledger: $(O)/tests/bench/bench_ledger.o $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(O)/tests/unit/%: $(O)/tests/unit/%.o $(SERVICE_A) $(LIBCOMMON_A)
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(UNIT_LIB_OBJ) $(SERVICE_A) $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(if $(GATEWAY_A),$(shell pkg-config --libs libmicrohttpd)) \
 	    $(TEST_LIBS) -o $@

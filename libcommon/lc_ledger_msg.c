@@ -4,10 +4,9 @@
  * the two disagree.
  */
 #include "lc_ledger_msg.h"
+#include "lc_codec_macros.h"
 
 #include <string.h>
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 const lc_name_t ld_kind_names[] = {
     {"member", LD_KIND_MEMBER},
@@ -140,44 +139,6 @@ bool ld_result_is_transient(ld_result_t r)
     }
 }
 
-#define ID_F(st, m, n, fl, d)                                                                      \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_ID, fl), .doc = d                                                     \
-    }
-#define I64_F(st, m, n, fl, lo, hi, d)                                                             \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_I64, fl), .min = lo, .max = hi, .doc = d                              \
-    }
-#define U32_F(st, m, n, fl, lo, hi, d)                                                             \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_U32, fl), .min = lo, .max = hi, .doc = d                              \
-    }
-#define TIME_F(st, m, n, fl, d)                                                                    \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_TIME, fl), .doc = d                                                   \
-    }
-#define HASH_F(st, m, n, fl, d)                                                                    \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_HASH, fl), .doc = d                                                   \
-    }
-#define ENUM_F(st, m, n, fl, t, d)                                                                 \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_ENUM, fl), .names = t, .doc = d                                       \
-    }
-#define FLAGS_F(st, m, n, fl, t, d)                                                                \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_FLAGS, fl), .names = t, .doc = d                                      \
-    }
-#define ARR_F(st, m, cnt, n, fl, sd, mn, mx, d)                                                    \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_ARRAY, fl), .sub = &sd, .count_offset = offsetof(st, cnt), .min = mn, \
-                                         .max = mx, .doc = d                                       \
-    }
-#define DESC(var, st, tbl) const lc_msgdesc_t var = {#st, sizeof(st), tbl, N(tbl)}
-
-#define REQ LC_FF_REQUIRED
-#define ALW LC_FF_ALWAYS
-
 static const lc_field_t account_new_fields[] = {
     ID_F(ld_account_new_t, id, "id", REQ, "client-chosen 128-bit id, not zero"),
     ENUM_F(ld_account_new_t, kind, "kind", REQ, ld_kind_names, "what the account is for"),
@@ -278,9 +239,8 @@ static const lc_field_t results_fields[] = {
 DESC(ld_results_rep_desc, ld_results_rep_t, results_fields);
 
 static const lc_field_t lookup_fields[] = {
-    {LC_F(ld_lookup_req_t, ids, "ids", LC_FT_IDS, REQ),
-     .count_offset = offsetof(ld_lookup_req_t, nids), .min = 1, .max = LD_LOOKUP_MAX,
-     .doc = "1 to 1000 ids; unknown ones are left out of the reply"},
+    IDS_F(ld_lookup_req_t, ids, nids, "ids", REQ, 1, LD_LOOKUP_MAX,
+          "1 to 1000 ids; unknown ones are left out of the reply"),
 };
 DESC(ld_lookup_req_desc, ld_lookup_req_t, lookup_fields);
 
@@ -335,7 +295,7 @@ static const lc_field_t expire_rep_fields[] = {
     ARR_F(ld_expire_rep_t, results, nresults, "results", ALW, ld_result_item_desc, 0, LD_BATCH_MAX,
           "one per expiry transfer posted"),
     I64_F(ld_expire_rep_t, points, "points", ALW, 0, INT64_MAX, "points expired"),
-    {LC_F(ld_expire_rep_t, more, "more", LC_FT_BOOL, ALW), .doc = "more lots are due"},
+    BOOL_F(ld_expire_rep_t, more, "more", ALW, "more lots are due"),
 };
 DESC(ld_expire_rep_desc, ld_expire_rep_t, expire_rep_fields);
 
@@ -363,18 +323,18 @@ static const lc_field_t trial_balance_fields[] = {
 DESC(ld_trial_balance_rep_desc, ld_trial_balance_rep_t, trial_balance_fields);
 
 static const lc_field_t verify_fields[] = {
-    {LC_F(ld_verify_rep_t, ok, "ok", LC_FT_BOOL, ALW), .doc = "chain and balances match"},
+    BOOL_F(ld_verify_rep_t, ok, "ok", ALW, "chain and balances match"),
     I64_F(ld_verify_rep_t, entries_checked, "entries_checked", ALW, 0, INT64_MAX, "entries"),
     HASH_F(ld_verify_rep_t, head, "head", ALW, "recomputed chain head"),
     I64_F(ld_verify_rep_t, first_bad_seq, "first_bad_seq", 0, 0, INT64_MAX,
           "first entry that does not match"),
-    {LC_F(ld_verify_rep_t, reason, "reason", LC_FT_STR, 0), .max = 512, .doc = "what differs"},
+    STR_F(ld_verify_rep_t, reason, "reason", 0, 512, "what differs"),
 };
 DESC(ld_verify_rep_desc, ld_verify_rep_t, verify_fields);
 
 static const lc_field_t ping_fields[] = {
     I64_F(ld_ping_rep_t, journal_seq, "journal_seq", ALW, 0, INT64_MAX, "last seq"),
-    {LC_F(ld_ping_rep_t, shard, "shard", LC_FT_STR, ALW), .max = 64, .doc = "shard name"},
+    STR_F(ld_ping_rep_t, shard, "shard", ALW, 64, "shard name"),
 };
 DESC(ld_ping_rep_desc, ld_ping_rep_t, ping_fields);
 

@@ -4,10 +4,9 @@
  * tests/unit/test_members_proto.c fails when the two disagree.
  */
 #include "lc_members_msg.h"
+#include "lc_codec_macros.h"
 
 #include <string.h>
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 const lc_name_t mb_status_names[] = {
     {"active", MB_STATUS_ACTIVE},
@@ -21,44 +20,6 @@ const lc_name_t mb_tier_names[] = {
     {"gold", MB_TIER_GOLD},
     {NULL, 0},
 };
-
-#define REQ LC_FF_REQUIRED
-#define ALW LC_FF_ALWAYS
-
-#define ID_F(st, m, n, fl, d)                                                                      \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_ID, fl), .doc = d                                                     \
-    }
-#define STR_F(st, m, n, fl, mx, d)                                                                 \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_STR, fl), .max = mx, .doc = d                                         \
-    }
-#define I64_F(st, m, n, fl, lo, hi, d)                                                             \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_I64, fl), .min = lo, .max = hi, .doc = d                              \
-    }
-#define BOOL_F(st, m, n, fl, d)                                                                    \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_BOOL, fl), .doc = d                                                   \
-    }
-#define TIME_F(st, m, n, fl, d)                                                                    \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_TIME, fl), .doc = d                                                   \
-    }
-#define ENUM_F(st, m, n, fl, t, d)                                                                 \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_ENUM, fl), .names = t, .doc = d                                       \
-    }
-#define OBJ_F(st, m, n, fl, sd, d)                                                                 \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_OBJ, fl), .sub = &sd, .doc = d                                        \
-    }
-#define ARR_F(st, m, cnt, n, fl, sd, mn, mx, d)                                                    \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_ARRAY, fl), .sub = &sd, .count_offset = offsetof(st, cnt), .min = mn, \
-                                         .max = mx, .doc = d                                       \
-    }
-#define DESC(var, st, tbl) const lc_msgdesc_t var = {#st, sizeof(st), tbl, N(tbl)}
 
 const lc_msgdesc_t mb_empty_desc = {"mb_empty_t", sizeof(mb_empty_t), NULL, 0};
 
@@ -122,6 +83,8 @@ static const lc_field_t member_rep_fields[] = {
     ENUM_F(mb_member_rep_t, tier, "tier", REQ, mb_tier_names, "bronze, silver or gold"),
     ARR_F(mb_member_rep_t, expiring, nexpiring, "expiring", ALW, mb_expiring_desc, 0,
           MB_EXPIRING_MAX, "lots with an expiry, soonest first, at most 5"),
+    STRS_F(mb_member_rep_t, card_numbers, ncard_numbers, "card_numbers", ALW, 0, MB_CARDS_MAX,
+           MB_CARD_MAX, "the member's cards, oldest first"),
 };
 DESC(mb_member_rep_desc, mb_member_rep_t, member_rep_fields);
 
@@ -176,8 +139,8 @@ const mb_msgtype_t mb_msgtypes[] = {
     {MB_TYPE_CARD_BALANCE, true, &mb_empty_desc, &mb_balance_rep_desc,
      "API GET /v1/cards/{card_number}/balance (partner). Errors: not_found"},
     {MB_TYPE_GET, true, &mb_empty_desc, &mb_member_rep_desc,
-     "API GET /v1/members/{id} (app): the reply also has card_numbers, an array of strings "
-     "(oldest card first). Errors: not_found"},
+     "API GET /v1/members/{id} (app): the member, its balance, expiring lots and cards. "
+     "Errors: not_found"},
     {MB_TYPE_ISSUE_CODE, true, &mb_empty_desc, &mb_code_rep_desc,
      "API POST /v1/members/{id}/codes (app; idempotency key required): a one-time redemption "
      "code; only its hash is stored; a retry with the same key replaces the code. Errors: "

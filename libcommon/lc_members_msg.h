@@ -93,8 +93,7 @@ typedef struct mb_expiring {
     int64_t expires_at; /* Unix microseconds */
 } mb_expiring_t;
 
-/* members.get reply (GET /v1/members/{id}). card_numbers (an array of strings,
- * which lc_codec has no type for) is added to the encoded object by the service. */
+/* members.get reply (GET /v1/members/{id}). */
 typedef struct mb_member_rep {
     lc_id_t id;
     int status; /* mb_status_t */
@@ -103,6 +102,8 @@ typedef struct mb_member_rep {
     int tier;
     mb_expiring_t *expiring;
     size_t nexpiring;
+    char **card_numbers; /* the member's cards, oldest first (LC_FT_STRS) */
+    size_t ncard_numbers;
 } mb_member_rep_t;
 
 /* members.issue_code reply (POST /v1/members/{id}/codes). */

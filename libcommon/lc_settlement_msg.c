@@ -4,11 +4,10 @@
  * tables; tests/unit/test_settlement_msg.c fails when the two disagree.
  */
 #include "lc_settlement_msg.h"
+#include "lc_codec_macros.h"
 #include "lc_err.h"
 
 #include <string.h>
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 const lc_name_t st_funding_names[] = {
     {"postpaid", ST_FUNDING_POSTPAID},
@@ -48,44 +47,6 @@ const lc_name_t st_member_status_names[] = {
     {NULL, 0},
 };
 
-#define ID_F(st, m, n, fl, d)                                                                      \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_ID, fl), .doc = d                                                     \
-    }
-#define I64_F(st, m, n, fl, lo, hi, d)                                                             \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_I64, fl), .min = lo, .max = hi, .doc = d                              \
-    }
-#define STR_F(st, m, n, fl, mx, d)                                                                 \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_STR, fl), .max = mx, .doc = d                                         \
-    }
-#define TIME_F(st, m, n, fl, d)                                                                    \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_TIME, fl), .doc = d                                                   \
-    }
-#define ENUM_F(st, m, n, fl, t, d)                                                                 \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_ENUM, fl), .names = t, .doc = d                                       \
-    }
-#define OBJ_F(st, m, n, fl, sd, d)                                                                 \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_OBJ, fl), .sub = &sd, .doc = d                                        \
-    }
-#define ARR_F(st, m, cnt, n, fl, sd, mn, mx, d)                                                    \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_ARRAY, fl), .sub = &sd, .count_offset = offsetof(st, cnt), .min = mn, \
-                                         .max = mx, .doc = d                                       \
-    }
-#define STRS_F(st, m, cnt, n, fl, mx, d)                                                           \
-    {                                                                                              \
-        LC_F(st, m, n, LC_FT_STRS, fl), .count_offset = offsetof(st, cnt), .min = 0, .max = mx,    \
-                                        .elem_max = ST_CATEGORY_MAX, .doc = d                      \
-    }
-#define DESC(var, st, tbl) const lc_msgdesc_t var = {#st, sizeof(st), tbl, N(tbl)}
-
-#define REQ LC_FF_REQUIRED
-#define ALW LC_FF_ALWAYS
 #define PTS LC_API_POINTS_MAX
 
 static const lc_field_t earn_rate_fields[] = {
@@ -114,7 +75,8 @@ static const lc_field_t create_partner_fields[] = {
     ENUM_F(st_create_partner_req_t, funding, "funding", REQ, st_funding_names,
            "postpaid or prepaid"),
     STRS_F(st_create_partner_req_t, excluded_categories, nexcluded_categories,
-           "excluded_categories", 0, ST_CATEGORIES_MAX, "item categories that earn nothing"),
+           "excluded_categories", 0, 0, ST_CATEGORIES_MAX, ST_CATEGORY_MAX,
+           "item categories that earn nothing"),
 };
 DESC(st_create_partner_req_desc, st_create_partner_req_t, create_partner_fields);
 
@@ -126,8 +88,8 @@ static const lc_field_t partner_fields[] = {
           "days until earned points can be spent"),
     OBJ_F(st_partner_t, tariff, "tariff", REQ, st_tariff_desc, "prices"),
     ENUM_F(st_partner_t, funding, "funding", REQ, st_funding_names, "postpaid or prepaid"),
-    STRS_F(st_partner_t, excluded_categories, nexcluded_categories, "excluded_categories", ALW,
-           ST_CATEGORIES_MAX, "item categories that earn nothing"),
+    STRS_F(st_partner_t, excluded_categories, nexcluded_categories, "excluded_categories", ALW, 0,
+           ST_CATEGORIES_MAX, ST_CATEGORY_MAX, "item categories that earn nothing"),
     I64_F(st_partner_t, budget_points, "budget_points", ALW, INT64_MIN, INT64_MAX,
           "prepaid: points it may still issue (0 for postpaid partners)"),
     TIME_F(st_partner_t, created_at, "created_at", REQ, "when it was created"),
@@ -137,8 +99,8 @@ DESC(st_partner_desc, st_partner_t, partner_fields);
 static const lc_field_t partner_list_fields[] = {
     ARR_F(st_partner_list_t, data, ndata, "data", ALW, st_partner_desc, 0, LC_API_LIST_MAX,
           "partners in id order"),
-    {LC_F(st_partner_list_t, has_more, "has_more", LC_FT_BOOL, ALW),
-     .doc = "more after the last one: pass its id as starting_after"},
+    BOOL_F(st_partner_list_t, has_more, "has_more", ALW,
+           "more after the last one: pass its id as starting_after"),
 };
 DESC(st_partner_list_desc, st_partner_list_t, partner_list_fields);
 
@@ -169,8 +131,8 @@ static const lc_field_t earn_req_fields[] = {
     OBJ_F(st_earn_req_t, amount, "amount", REQ, lc_money_desc, "receipt total"),
     ARR_F(st_earn_req_t, items, nitems, "items", 0, st_earn_item_desc, 0, ST_ITEMS_MAX,
           "line items; their sum must not exceed amount"),
-    STRS_F(st_earn_req_t, coupon_codes, ncoupon_codes, "coupon_codes", 0, ST_COUPONS_MAX,
-           "coupons presented"),
+    STRS_F(st_earn_req_t, coupon_codes, ncoupon_codes, "coupon_codes", 0, 0, ST_COUPONS_MAX,
+           ST_CATEGORY_MAX, "coupons presented"),
 };
 DESC(st_earn_req_desc, st_earn_req_t, earn_req_fields);
 
@@ -186,8 +148,8 @@ static const lc_field_t earn_rep_fields[] = {
     I64_F(st_earn_rep_t, bonus_points, "bonus_points", ALW, 0, PTS, "coupon and tier bonuses"),
     ENUM_F(st_earn_rep_t, status, "status", REQ, st_earn_status_names, "posted or pending"),
     TIME_F(st_earn_rep_t, available_at, "available_at", ALW, "when the points can be spent"),
-    STRS_F(st_earn_rep_t, coupons_applied, ncoupons_applied, "coupons_applied", ALW,
-           ST_COUPONS_MAX, "coupon codes applied"),
+    STRS_F(st_earn_rep_t, coupons_applied, ncoupons_applied, "coupons_applied", ALW, 0,
+           ST_COUPONS_MAX, ST_CATEGORY_MAX, "coupon codes applied"),
     ARR_F(st_earn_rep_t, coupons_rejected, ncoupons_rejected, "coupons_rejected", ALW,
           st_coupon_rejected_desc, 0, ST_COUPONS_MAX, "coupons not applied, with the reason"),
 };

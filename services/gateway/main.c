@@ -14,24 +14,18 @@
 #include "lc_config.h"
 #include "lc_err.h"
 #include "lc_log.h"
+#include "lc_service.h"
 #include "lc_time.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #define PURGE_INTERVAL_MS (3600 * 1000) /* idempotency records: hourly */
 
-static volatile sig_atomic_t s_stop;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
+static volatile int s_stop; /* set by SIGINT / SIGTERM (lc_service_stop_on_signals) */
 
 static void s_usage(FILE *out)
 {
@@ -49,7 +43,8 @@ static void s_usage(FILE *out)
             "  members.connect          COAL_MEMBERS_CONNECT          tcp://127.0.0.1:7111\n"
             "  settlement.connect       COAL_SETTLEMENT_CONNECT       tcp://127.0.0.1:7121\n"
             "  ledger.connect           COAL_LEDGER_CONNECT           tcp://127.0.0.1:7101\n"
-            "  gateway.secrets_dir      COAL_GATEWAY_SECRETS_DIR      $COAL_VAR/secrets or var/secrets\n"
+            "  gateway.secrets_dir      COAL_GATEWAY_SECRETS_DIR      $COAL_VAR/secrets or "
+            "var/secrets\n"
             "  gateway.tls_cert         COAL_GATEWAY_TLS_CERT         (none) PEM; TLS when set\n"
             "  gateway.tls_key          COAL_GATEWAY_TLS_KEY          (none) PEM\n"
             "  gateway.body_max         COAL_GATEWAY_BODY_MAX         65536 bytes\n"
@@ -67,6 +62,7 @@ static void s_usage(FILE *out)
             "<secrets_dir>/admin.key (mode 0600) and never shows it again.\n");
 }
 
+/* An integer setting: its key, default, range and where it goes. */
 typedef struct setting {
     const char *key;
     int64_t def, min, max;
@@ -99,12 +95,9 @@ static int s_configure(const lc_config_t *cfg, gw_config_t *c, char *secrets, si
         {"gateway.conn_timeout_s", 30, 1, 3600, &c->conn_timeout_s},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
-        if (lc_config_get_i64(cfg, ints[i].key, ints[i].def, ints[i].min, ints[i].max,
-                              ints[i].out) != LC_OK) {
-            lc_error(NULL, "%s must be an integer from %lld to %lld", ints[i].key,
-                     (long long)ints[i].min, (long long)ints[i].max);
+        if (lc_service_int(cfg, ints[i].key, ints[i].def, ints[i].min, ints[i].max, ints[i].out) !=
+            LC_OK)
             return LC_ERR_INVALID;
-        }
     if (!c->db) {
         lc_error(NULL, "gateway.db (COAL_GATEWAY_DB) is required");
         return LC_ERR_INVALID;
@@ -146,28 +139,10 @@ static void s_purge(const gw_config_t *c)
 
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            s_usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-            config_path = argv[++i];
-        } else {
-            fprintf(stderr, "gateway: unknown argument %s\n", argv[i]);
-            s_usage(stderr);
-            return 2;
-        }
-    }
-    char *err = NULL;
-    lc_config_t *cfg = lc_config_load(config_path, &err);
-    if (!cfg) {
-        fprintf(stderr, "gateway: %s\n", err ? err : "cannot read configuration");
-        free(err);
-        return 2;
-    }
-    int level = lc_log_level_parse(lc_config_get(cfg, "log.level", "info"));
-    lc_log_init("gateway", level < 0 ? LC_LOG_INFO : (lc_log_level_t)level, 2);
+    int exit_code = 0;
+    lc_config_t *cfg = lc_service_start("gateway", argc, argv, s_usage, &exit_code);
+    if (!cfg)
+        return exit_code;
 
     gw_t gw = {0};
     char secrets[512];
@@ -176,12 +151,10 @@ int main(int argc, char **argv)
         rc = s_prepare_db(&gw.cfg);
     if (rc != LC_OK) {
         lc_config_destroy(&cfg);
-        return rc == LC_ERR_INVALID ? 2 : 1;
+        return rc == LC_ERR_INVALID ? LC_SERVICE_EXIT_USAGE : 1;
     }
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa = {.sa_handler = s_on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a client gone mid-reply is an error value, not a death */
+    lc_service_stop_on_signals(&s_stop);
 
     gw.zctx = zmq_ctx_new();
     gw.pool = gw.zctx ? gw_pool_new(&gw, (int)gw.cfg.backends) : NULL;

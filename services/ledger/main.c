@@ -5,20 +5,12 @@
 #include "lc_config.h"
 #include "lc_err.h"
 #include "lc_log.h"
+#include "lc_service.h"
 #include "ld_server.h"
 
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-static volatile int s_stop;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
+static volatile int s_stop; /* set by SIGINT / SIGTERM (lc_service_stop_on_signals) */
 
 static void s_usage(FILE *out)
 {
@@ -42,34 +34,15 @@ static void s_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            s_usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-            config_path = argv[++i];
-        } else {
-            fprintf(stderr, "ledger: unknown argument %s\n", argv[i]);
-            s_usage(stderr);
-            return 2;
-        }
-    }
-    char *err = NULL;
-    lc_config_t *cfg = lc_config_load(config_path, &err);
-    if (!cfg) {
-        fprintf(stderr, "ledger: %s\n", err ? err : "cannot read configuration");
-        free(err);
-        return 2;
-    }
-    int level = lc_log_level_parse(lc_config_get(cfg, "log.level", "info"));
-    lc_log_init("ledger", level < 0 ? LC_LOG_INFO : (lc_log_level_t)level, 2);
+    int exit_code = 0;
+    lc_config_t *cfg = lc_service_start("ledger", argc, argv, s_usage, &exit_code);
+    if (!cfg)
+        return exit_code;
 
     int64_t batch = 0;
-    if (lc_config_get_i64(cfg, "ledger.batch", 1024, 1, LD_BATCH_REQUESTS_MAX, &batch) != LC_OK) {
-        lc_error(NULL, "ledger.batch must be an integer from 1 to %d", LD_BATCH_REQUESTS_MAX);
+    if (lc_service_int(cfg, "ledger.batch", 1024, 1, LD_BATCH_REQUESTS_MAX, &batch) != LC_OK) {
         lc_config_destroy(&cfg);
-        return 2;
+        return LC_SERVICE_EXIT_USAGE;
     }
     ld_server_config_t sc = {
         .bind = lc_config_get(cfg, "ledger.bind", "tcp://127.0.0.1:7101"),
@@ -81,13 +54,9 @@ int main(int argc, char **argv)
     if (!sc.conninfo) {
         lc_error(NULL, "ledger.db (COAL_LEDGER_DB) is not set: no database to write to");
         lc_config_destroy(&cfg);
-        return 2;
+        return LC_SERVICE_EXIT_USAGE;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    lc_service_stop_on_signals(&s_stop);
 
     ld_server_t srv;
     int rc = ld_server_open(&srv, &sc);

@@ -6,22 +6,14 @@
 #include "lc_config.h"
 #include "lc_err.h"
 #include "lc_log.h"
+#include "lc_service.h"
 #include "mb_card.h"
 #include "mb_code.h"
 #include "mb_server.h"
 
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-static volatile int s_stop;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
+static volatile int s_stop; /* set by SIGINT / SIGTERM (lc_service_stop_on_signals) */
 
 static void s_usage(FILE *out)
 {
@@ -51,28 +43,10 @@ static void s_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            s_usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-            config_path = argv[++i];
-        } else {
-            fprintf(stderr, "members: unknown argument %s\n", argv[i]);
-            s_usage(stderr);
-            return 2;
-        }
-    }
-    char *err = NULL;
-    lc_config_t *cfg = lc_config_load(config_path, &err);
-    if (!cfg) {
-        fprintf(stderr, "members: %s\n", err ? err : "cannot read configuration");
-        free(err);
-        return 2;
-    }
-    int level = lc_log_level_parse(lc_config_get(cfg, "log.level", "info"));
-    lc_log_init("members", level < 0 ? LC_LOG_INFO : (lc_log_level_t)level, 2);
+    int exit_code = 0;
+    lc_config_t *cfg = lc_service_start("members", argc, argv, s_usage, &exit_code);
+    if (!cfg)
+        return exit_code;
 
     int64_t ttl = 0, attempts = 0;
     mb_server_config_t sc = {
@@ -81,33 +55,30 @@ int main(int argc, char **argv)
         .ledger = lc_config_get(cfg, "ledger.connect", "tcp://127.0.0.1:7101"),
         .card_prefix = lc_config_get(cfg, "members.card_prefix", MB_CARD_PREFIX_DEFAULT),
     };
-    const char *bad = NULL;
-    if (lc_config_get_i64(cfg, "members.code_ttl_s", MB_CODE_TTL_DEFAULT_S, 1, MB_CODE_TTL_MAX_S,
-                          &ttl) != LC_OK)
-        bad = "members.code_ttl_s must be an integer from 1 to 600";
-    else if (lc_config_get_i64(cfg, "members.code_attempts", MB_CODE_ATTEMPTS_DEFAULT, 1,
-                               MB_CODE_ATTEMPTS_MAX, &attempts) != LC_OK)
-        bad = "members.code_attempts must be an integer from 1 to 100";
-    else if (!mb_card_prefix_valid(sc.card_prefix))
-        bad = "members.card_prefix must be 1 to 8 digits";
-    else if (!sc.conninfo)
-        bad = "members.db (COAL_MEMBERS_DB) is not set: no database to use";
-    if (bad) {
-        lc_error(NULL, "%s", bad);
+    int rc = lc_service_int(cfg, "members.code_ttl_s", MB_CODE_TTL_DEFAULT_S, 1, MB_CODE_TTL_MAX_S,
+                            &ttl);
+    if (rc == LC_OK)
+        rc = lc_service_int(cfg, "members.code_attempts", MB_CODE_ATTEMPTS_DEFAULT, 1,
+                            MB_CODE_ATTEMPTS_MAX, &attempts);
+    if (rc == LC_OK && !mb_card_prefix_valid(sc.card_prefix)) {
+        lc_error(NULL, "members.card_prefix must be 1 to 8 digits");
+        rc = LC_ERR_INVALID;
+    }
+    if (rc == LC_OK && !sc.conninfo) {
+        lc_error(NULL, "members.db (COAL_MEMBERS_DB) is not set: no database to use");
+        rc = LC_ERR_INVALID;
+    }
+    if (rc != LC_OK) {
         lc_config_destroy(&cfg);
-        return 2;
+        return LC_SERVICE_EXIT_USAGE;
     }
     sc.code_ttl_s = ttl;
     sc.code_attempts = (int)attempts;
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    lc_service_stop_on_signals(&s_stop);
 
     mb_server_t srv;
-    int rc = mb_server_open(&srv, &sc);
+    rc = mb_server_open(&srv, &sc);
     if (rc == LC_OK) {
         lc_info(NULL, "members serving on %s, ledger at %s", sc.bind, sc.ledger);
         rc = mb_server_run(&srv, &s_stop);

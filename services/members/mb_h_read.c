@@ -113,6 +113,9 @@ const char *mb_h_get(mb_call_t *c, json_t **reply, char *msg, size_t msglen)
         return mb_fail(c, rc, "reading the member's lots", msg, msglen);
     }
     mb_expiring_t expiring[MB_EXPIRING_MAX];
+    char *card_numbers[MB_CARDS_MAX]; /* borrowed from cards: out is encoded, never cleared */
+    for (size_t i = 0; i < ncards; i++)
+        card_numbers[i] = cards[i];
     mb_member_rep_t out = {
         .id = member,
         .status = status,
@@ -120,24 +123,12 @@ const char *mb_h_get(mb_call_t *c, json_t **reply, char *msg, size_t msglen)
         .pending = acct.credits_pending,
         .tier = MB_TIER_BRONZE,
         .expiring = expiring,
+        .card_numbers = card_numbers,
+        .ncard_numbers = ncards,
     };
     s_expiring(&lots, &out);
     lc_codec_clear(&ld_lots_rep_desc, &lots);
-    if ((code = mb_encode(&mb_member_rep_desc, &out, reply, msg, msglen)))
-        return code;
-    /* lc_codec has no array-of-strings type: card_numbers is the one member added
-     * by hand (documented in proto/members.json). */
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < ncards; i++)
-        if (json_array_append_new(arr, json_string(cards[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    if (!arr || json_object_set_new(*reply, "card_numbers", arr) != 0) {
-        snprintf(msg, msglen, "cannot encode the reply");
-        return LC_API_INTERNAL;
-    }
-    return NULL;
+    return mb_encode(&mb_member_rep_desc, &out, reply, msg, msglen);
 }
 
 const char *mb_h_resolve_card(mb_call_t *c, json_t **reply, char *msg, size_t msglen)

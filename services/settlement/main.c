@@ -6,21 +6,14 @@
 #include "lc_config.h"
 #include "lc_err.h"
 #include "lc_log.h"
+#include "lc_service.h"
 #include "lc_ledger_msg.h"
 #include "st_server.h"
 
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-static volatile int s_stop;
-
-static void s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
+static volatile int s_stop; /* set by SIGINT / SIGTERM (lc_service_stop_on_signals) */
 
 static void s_usage(FILE *out)
 {
@@ -46,41 +39,12 @@ static void s_usage(FILE *out)
             "  log.level                     COAL_LOG_LEVEL                     info\n");
 }
 
-/* Reads an integer setting; logs and returns LC_ERR_INVALID when out of range. */
-static int s_int(const lc_config_t *cfg, const char *key, int64_t def, int64_t min, int64_t max,
-                 int64_t *out)
-{
-    if (lc_config_get_i64(cfg, key, def, min, max, out) == LC_OK)
-        return LC_OK;
-    lc_error(NULL, "%s must be an integer from %lld to %lld", key, (long long)min,
-             (long long)max);
-    return LC_ERR_INVALID;
-}
-
 int main(int argc, char **argv)
 {
-    const char *config_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            s_usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-            config_path = argv[++i];
-        } else {
-            fprintf(stderr, "settlement: unknown argument %s\n", argv[i]);
-            s_usage(stderr);
-            return 2;
-        }
-    }
-    char *err = NULL;
-    lc_config_t *cfg = lc_config_load(config_path, &err);
-    if (!cfg) {
-        fprintf(stderr, "settlement: %s\n", err ? err : "cannot read configuration");
-        free(err);
-        return 2;
-    }
-    int level = lc_log_level_parse(lc_config_get(cfg, "log.level", "info"));
-    lc_log_init("settlement", level < 0 ? LC_LOG_INFO : (lc_log_level_t)level, 2);
+    int exit_code = 0;
+    lc_config_t *cfg = lc_service_start("settlement", argc, argv, s_usage, &exit_code);
+    if (!cfg)
+        return exit_code;
 
     st_config_t sc = {
         .bind = lc_config_get(cfg, "settlement.bind", "tcp://127.0.0.1:7121"),
@@ -90,13 +54,15 @@ int main(int argc, char **argv)
         .currency = lc_config_get(cfg, "settlement.currency", "EUR"),
     };
     int64_t hold_minutes = 0;
-    int bad = s_int(cfg, "settlement.min_redemption", 200, 1, LD_AMOUNT_MAX, &sc.min_redemption) |
-              s_int(cfg, "settlement.point_value_cents", 1, 1, 1000000, &sc.point_value_cents) |
-              s_int(cfg, "settlement.hold_minutes", 15, 1, LD_TIMEOUT_MAX / 60, &hold_minutes) |
-              s_int(cfg, "settlement.hold_seconds", hold_minutes * 60, 1, LD_TIMEOUT_MAX,
-                    &sc.hold_seconds) |
-              s_int(cfg, "settlement.mature_interval_ms", 1000, 10, 3600000,
-                    &sc.mature_interval_ms);
+    int bad =
+        lc_service_int(cfg, "settlement.min_redemption", 200, 1, LD_AMOUNT_MAX,
+                       &sc.min_redemption) |
+        lc_service_int(cfg, "settlement.point_value_cents", 1, 1, 1000000, &sc.point_value_cents) |
+        lc_service_int(cfg, "settlement.hold_minutes", 15, 1, LD_TIMEOUT_MAX / 60, &hold_minutes) |
+        lc_service_int(cfg, "settlement.hold_seconds", hold_minutes * 60, 1, LD_TIMEOUT_MAX,
+                       &sc.hold_seconds) |
+        lc_service_int(cfg, "settlement.mature_interval_ms", 1000, 10, 3600000,
+                       &sc.mature_interval_ms);
     if (strlen(sc.currency) != 3) {
         lc_error(NULL, "settlement.currency must be a three-letter code");
         bad = 1;
@@ -107,13 +73,9 @@ int main(int argc, char **argv)
     }
     if (bad) {
         lc_config_destroy(&cfg);
-        return 2;
+        return LC_SERVICE_EXIT_USAGE;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    lc_service_stop_on_signals(&s_stop);
 
     st_server_t srv;
     int rc = st_server_open(&srv, &sc);

@@ -100,20 +100,8 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
         e = st_db_fail(c, "load earn");
         goto done;
     }
-    bool frozen = false;
-    rc = st_members_resolve(c->srv, c->rid, req.card_number, &row.member_id, &frozen);
-    if (rc == LC_ERR_NOT_FOUND) {
-        e = st_fail(c, LC_API_NOT_FOUND, "no such card");
+    if ((e = st_members_active(c, req.card_number, &row.member_id)))
         goto done;
-    }
-    if (rc != LC_OK) {
-        e = st_fail(c, LC_API_UNAVAILABLE, "the members service is unavailable");
-        goto done;
-    }
-    if (frozen) {
-        e = st_fail(c, LC_API_MEMBER_FROZEN, "the member is frozen");
-        goto done;
-    }
     row.partner_id = p.id;
     row.amount = req.amount.amount;
     row.eligible = eligible;

@@ -17,18 +17,15 @@
 
 const char *st_h_grant(st_call_t *c, json_t **reply)
 {
-    st_partner_t p;
-    const char *e = st_caller_partner(c, &p);
+    lc_id_t pid;
+    const char *e = st_caller_partner_id(c, &pid);
     if (e)
         return e;
-    lc_id_t pid = p.id;
-    lc_codec_clear(&st_partner_desc, &p);
     st_grant_req_t req;
     if ((e = st_decode(c, &st_grant_req_desc, &req)))
         return e;
     st_grant_rep_t rep = {.points = req.points};
     lc_id_t member;
-    bool frozen = false;
     int rc;
     if (!req.card_number[0]) {
         e = st_fail(c, LC_API_INVALID_REQUEST, "card_number: must not be empty");
@@ -45,19 +42,8 @@ const char *st_h_grant(st_call_t *c, json_t **reply)
         e = st_db_fail(c, "load grant");
         goto done;
     }
-    rc = st_members_resolve(c->srv, c->rid, req.card_number, &member, &frozen);
-    if (rc == LC_ERR_NOT_FOUND) {
-        e = st_fail(c, LC_API_NOT_FOUND, "no such card");
+    if ((e = st_members_active(c, req.card_number, &member)))
         goto done;
-    }
-    if (rc != LC_OK) {
-        e = st_fail(c, LC_API_UNAVAILABLE, "the members service is unavailable");
-        goto done;
-    }
-    if (frozen) {
-        e = st_fail(c, LC_API_MEMBER_FROZEN, "the member is frozen");
-        goto done;
-    }
     ld_transfer_t t = {.credit_account_id = member, .amount = req.points, .code = ST_CODE_GRANT,
                        .user_data = rep.id,
                        .expires_at = st_add_months(lc_now_us(), ST_EXPIRY_MONTHS)};

@@ -217,6 +217,18 @@ const char *st_outcome(st_call_t *c, int r, const lc_id_t *tid, bool member_debi
     return st_fail(c, code, "%s (ledger: %s)", why, st_ledger_result_name(r));
 }
 
+const char *st_ledger_transfer_one(st_call_t *c, const ld_transfer_t *t, int *result, int64_t *ts)
+{
+    ld_results_rep_t res;
+    if (st_ledger_transfers(c->srv, c->rid, t, 1, &res) != LC_OK)
+        return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
+    *result = res.results[0].result;
+    if (ts)
+        *ts = res.results[0].timestamp;
+    lc_codec_clear(&ld_results_rep_desc, &res);
+    return NULL;
+}
+
 const char *st_issue(st_call_t *c, ld_transfer_t *t, int64_t *ts)
 {
     int rc = st_ledger_ensure_member(c->srv, c->rid, &t->credit_account_id);
@@ -224,12 +236,10 @@ const char *st_issue(st_call_t *c, ld_transfer_t *t, int64_t *ts)
         return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
     if (rc != LC_OK)
         return st_fail(c, LC_API_INTERNAL, "the member's ledger account cannot be created");
-    ld_results_rep_t res;
-    if (st_ledger_transfers(c->srv, c->rid, t, 1, &res) != LC_OK)
-        return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
-    int r = res.results[0].result;
-    *ts = res.results[0].timestamp;
-    lc_codec_clear(&ld_results_rep_desc, &res);
+    int r;
+    const char *e = st_ledger_transfer_one(c, t, &r, ts);
+    if (e)
+        return e;
     char idt[LC_ID_STRLEN + 1];
     lc_id_format(&t->id, idt);
     if (r == LD_EXISTS_WITH_DIFFERENT_EXPIRES_AT) {

@@ -17,6 +17,11 @@
 int st_ledger_transfers(st_server_t *s, const char *rid, const ld_transfer_t *t, size_t n,
                         ld_results_rep_t *out);
 
+/* A handler's single transfer: NULL with *result (and *ts, when not NULL: the
+ * ledger's timestamp) set, or the API error unavailable when the ledger did not
+ * answer. The result may still be a refusal (st_ledger_applied). */
+const char *st_ledger_transfer_one(st_call_t *c, const ld_transfer_t *t, int *result, int64_t *ts);
+
 /* Creates accounts; like st_ledger_transfers. */
 int st_ledger_accounts(st_server_t *s, const char *rid, const ld_account_new_t *a, size_t n,
                        ld_results_rep_t *out);
@@ -47,8 +52,6 @@ const char *st_ledger_result_name(int result);
 /* The ledger account ids of a partner, derived from its id. */
 void st_partner_accounts(const lc_id_t *partner, lc_id_t *issuance, lc_id_t *redemption,
                          lc_id_t *prepayment);
-
-
 
 /* The API error for a transfer tid of request c that the ledger did not apply
  * (result r). member_debit: the member's account is the transfer's debit side (a

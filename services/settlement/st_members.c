@@ -87,3 +87,16 @@ int st_members_consume(st_server_t *s, const char *rid, const lc_id_t *member, c
     }
     return rc;
 }
+
+const char *st_members_active(st_call_t *c, const char *card, lc_id_t *member)
+{
+    bool frozen = false;
+    int rc = st_members_resolve(c->srv, c->rid, card, member, &frozen);
+    if (rc == LC_ERR_NOT_FOUND)
+        return st_fail(c, LC_API_NOT_FOUND, "no such card");
+    if (rc != LC_OK)
+        return st_fail(c, LC_API_UNAVAILABLE, "the members service is unavailable");
+    if (frozen)
+        return st_fail(c, LC_API_MEMBER_FROZEN, "the member is frozen");
+    return NULL;
+}

@@ -14,6 +14,11 @@
 int st_members_resolve(st_server_t *s, const char *rid, const char *card, lc_id_t *member,
                        bool *frozen);
 
+/* A handler's card lookup: NULL with *member set for an active member; otherwise
+ * the API error (not_found, unavailable, member_frozen) with c's message written.
+ * Earn, grant and authorize answer an unusable card alike. */
+const char *st_members_active(st_call_t *c, const char *card, lc_id_t *member);
+
 /* Uses a one-time member code for use_id. LC_OK; LC_ERR_CONFLICT when the code
  * cannot be used (invalid_member_code); LC_ERR_UNAVAILABLE. */
 int st_members_consume(st_server_t *s, const char *rid, const lc_id_t *member, const char *code,

@@ -92,13 +92,33 @@ static const char *s_create_accounts(st_call_t *c, const lc_id_t *id, int fundin
     return code;
 }
 
-const char *st_h_create_partner(st_call_t *c, json_t **reply)
+/* The start of every partner-registry call: admins only, body decoded with desc. */
+static const char *s_admin_decode(st_call_t *c, const lc_msgdesc_t *desc, void *out)
 {
     const char *e = st_need_role(c, LC_ROLE_ADMIN);
-    if (e)
-        return e;
+    return e ? e : st_decode(c, desc, out);
+}
+
+/* Loads the partner named by the path into *p (not_found when there is none); *id
+ * is its id. Clear *p with st_partner_desc. */
+static const char *s_path_partner(st_call_t *c, lc_id_t *id, st_partner_t *p)
+{
+    memset(p, 0, sizeof *p);
+    if (lc_api_param_id(&c->api, "id", id) != LC_OK)
+        return st_fail(c, LC_API_NOT_FOUND, "no such partner");
+    int rc = st_store_partner_get(c->srv, id, p);
+    if (rc == LC_ERR_NOT_FOUND)
+        return st_fail(c, LC_API_NOT_FOUND, "no such partner");
+    if (rc != LC_OK)
+        return st_db_fail(c, "load partner");
+    return NULL;
+}
+
+const char *st_h_create_partner(st_call_t *c, json_t **reply)
+{
     st_create_partner_req_t req;
-    if ((e = st_decode(c, &st_create_partner_req_desc, &req)))
+    const char *e = s_admin_decode(c, &st_create_partner_req_desc, &req);
+    if (e)
         return e;
     st_partner_t p;
     memset(&p, 0, sizeof p);
@@ -155,21 +175,14 @@ done:
 
 const char *st_h_get_partner(st_call_t *c, json_t **reply)
 {
-    const char *e = st_need_role(c, LC_ROLE_ADMIN);
+    st_empty_t none;
+    const char *e = s_admin_decode(c, &st_empty_desc, &none);
     if (e)
         return e;
-    st_empty_t none;
-    if ((e = st_decode(c, &st_empty_desc, &none)))
-        return e;
     lc_id_t id;
-    if (lc_api_param_id(&c->api, "id", &id) != LC_OK)
-        return st_fail(c, LC_API_NOT_FOUND, "no such partner");
     st_partner_t p;
-    int rc = st_store_partner_get(c->srv, &id, &p);
-    if (rc == LC_ERR_NOT_FOUND)
-        return st_fail(c, LC_API_NOT_FOUND, "no such partner");
-    if (rc != LC_OK)
-        return st_db_fail(c, "load partner");
+    if ((e = s_path_partner(c, &id, &p)))
+        return e;
     e = s_reply_partner(c, &p, reply);
     lc_codec_clear(&st_partner_desc, &p);
     return e;
@@ -177,11 +190,9 @@ const char *st_h_get_partner(st_call_t *c, json_t **reply)
 
 const char *st_h_list_partners(st_call_t *c, json_t **reply)
 {
-    const char *e = st_need_role(c, LC_ROLE_ADMIN);
-    if (e)
-        return e;
     st_empty_t none;
-    if ((e = st_decode(c, &st_empty_desc, &none)))
+    const char *e = s_admin_decode(c, &st_empty_desc, &none);
+    if (e)
         return e;
     int64_t limit;
     if (lc_api_query_i64(&c->api, "limit", ST_LIST_DEFAULT, 1, LC_API_LIST_MAX, &limit, c->msg,
@@ -209,21 +220,14 @@ const char *st_h_list_partners(st_call_t *c, json_t **reply)
 
 const char *st_h_prepay(st_call_t *c, json_t **reply)
 {
-    const char *e = st_need_role(c, LC_ROLE_ADMIN);
+    st_prepay_req_t req;
+    const char *e = s_admin_decode(c, &st_prepay_req_desc, &req);
     if (e)
         return e;
-    st_prepay_req_t req;
-    if ((e = st_decode(c, &st_prepay_req_desc, &req)))
-        return e;
     lc_id_t pid, id;
-    if (lc_api_param_id(&c->api, "id", &pid) != LC_OK)
-        return st_fail(c, LC_API_NOT_FOUND, "no such partner");
     st_partner_t p;
-    int rc = st_store_partner_get(c->srv, &pid, &p);
-    if (rc == LC_ERR_NOT_FOUND)
-        return st_fail(c, LC_API_NOT_FOUND, "no such partner");
-    if (rc != LC_OK)
-        return st_db_fail(c, "load partner");
+    if ((e = s_path_partner(c, &pid, &p)))
+        return e;
     int funding = p.funding;
     lc_codec_clear(&st_partner_desc, &p);
     if (funding != ST_FUNDING_PREPAID)
@@ -232,18 +236,16 @@ const char *st_h_prepay(st_call_t *c, json_t **reply)
         return e;
     st_prepay_rep_t rep = {.partner_id = pid, .points = req.points};
     int64_t stored;
-    rc = st_store_prepay_get(c->srv, &id, &pid, &stored);
+    int rc = st_store_prepay_get(c->srv, &id, &pid, &stored);
     if (rc != LC_OK && rc != LC_ERR_NOT_FOUND)
         return st_db_fail(c, "load prepayment");
     if (rc == LC_ERR_NOT_FOUND) {
         ld_transfer_t t = {.id = id, .amount = req.points, .code = ST_CODE_PREPAY,
                            .user_data = pid};
         st_partner_accounts(&pid, &t.credit_account_id, NULL, &t.debit_account_id);
-        ld_results_rep_t res;
-        if (st_ledger_transfers(c->srv, c->rid, &t, 1, &res) != LC_OK)
-            return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
-        int r = res.results[0].result;
-        lc_codec_clear(&ld_results_rep_desc, &res);
+        int r;
+        if ((e = st_ledger_transfer_one(c, &t, &r, NULL)))
+            return e;
         char tid[LC_ID_STRLEN + 1];
         lc_id_format(&id, tid);
         if (!st_ledger_applied(r)) {

@@ -74,18 +74,15 @@ static const char *s_precheck(st_call_t *c, const lc_id_t *member, int64_t point
 
 const char *st_h_authorize(st_call_t *c, json_t **reply)
 {
-    st_partner_t p;
-    const char *e = st_caller_partner(c, &p);
+    lc_id_t pid;
+    const char *e = st_caller_partner_id(c, &pid);
     if (e)
         return e;
-    lc_id_t pid = p.id;
-    lc_codec_clear(&st_partner_desc, &p);
     st_authorize_req_t req;
     if ((e = st_decode(c, &st_authorize_req_desc, &req)))
         return e;
     st_redemption_row_t row;
     memset(&row, 0, sizeof row);
-    bool frozen = false;
     int rc;
     if (!req.card_number[0] || !req.member_code[0] || !req.receipt_id[0]) {
         e = st_fail(c, LC_API_INVALID_REQUEST,
@@ -112,19 +109,8 @@ const char *st_h_authorize(st_call_t *c, json_t **reply)
         e = st_db_fail(c, "load redemption");
         goto done;
     }
-    rc = st_members_resolve(c->srv, c->rid, req.card_number, &row.member_id, &frozen);
-    if (rc == LC_ERR_NOT_FOUND) {
-        e = st_fail(c, LC_API_NOT_FOUND, "no such card");
+    if ((e = st_members_active(c, req.card_number, &row.member_id)))
         goto done;
-    }
-    if (rc != LC_OK) {
-        e = st_fail(c, LC_API_UNAVAILABLE, "the members service is unavailable");
-        goto done;
-    }
-    if (frozen) {
-        e = st_fail(c, LC_API_MEMBER_FROZEN, "the member is frozen");
-        goto done;
-    }
     if ((e = s_precheck(c, &row.member_id, req.points)))
         goto done;
     lc_id_t use_id;
@@ -144,14 +130,9 @@ const char *st_h_authorize(st_call_t *c, json_t **reply)
                        .code = ST_CODE_REDEEM, .user_data = row.id};
     lc_id_derive(&row.id, "hold", &t.id);
     st_partner_accounts(&pid, NULL, &t.credit_account_id, NULL);
-    ld_results_rep_t res;
-    if (st_ledger_transfers(c->srv, c->rid, &t, 1, &res) != LC_OK) {
-        e = st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
+    int r;
+    if ((e = st_ledger_transfer_one(c, &t, &r, &row.created_at)))
         goto done;
-    }
-    int r = res.results[0].result;
-    row.created_at = res.results[0].timestamp;
-    lc_codec_clear(&ld_results_rep_desc, &res);
     if (!st_ledger_applied(r)) {
         e = st_outcome(c, r, &t.id, true);
         goto done;
@@ -175,12 +156,10 @@ done:
 /* Loads the caller's redemption named by the path (not_found for others'). */
 static const char *s_load(st_call_t *c, st_redemption_row_t *row)
 {
-    st_partner_t p;
-    const char *e = st_caller_partner(c, &p);
+    lc_id_t pid;
+    const char *e = st_caller_partner_id(c, &pid);
     if (e)
         return e;
-    lc_id_t pid = p.id;
-    lc_codec_clear(&st_partner_desc, &p);
     lc_id_t id;
     if (lc_api_param_id(&c->api, "id", &id) != LC_OK)
         return st_fail(c, LC_API_NOT_FOUND, "no such redemption");
@@ -190,6 +169,19 @@ static const char *s_load(st_call_t *c, st_redemption_row_t *row)
     if (rc != LC_OK)
         return st_db_fail(c, "load redemption");
     return NULL;
+}
+
+/* The start of capture, void and refund: the caller's redemption (s_load), the
+ * body decoded with desc into req, and this operation's id derived from label. */
+static const char *s_begin(st_call_t *c, st_redemption_row_t *row, const lc_msgdesc_t *desc,
+                           void *req, const char *label, lc_id_t *id)
+{
+    const char *e = s_load(c, row);
+    if (!e)
+        e = st_decode(c, desc, req);
+    if (!e)
+        e = st_derive(c, label, id);
+    return e;
 }
 
 /* conflict for a redemption that is no longer authorized; a hold whose time is up is
@@ -211,11 +203,10 @@ static const char *s_not_authorized(st_call_t *c, st_redemption_row_t *row)
 static const char *s_resolve(st_call_t *c, st_redemption_row_t *row, ld_transfer_t *t,
                              int status)
 {
-    ld_results_rep_t res;
-    if (st_ledger_transfers(c->srv, c->rid, t, 1, &res) != LC_OK)
-        return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
-    int r = res.results[0].result;
-    lc_codec_clear(&ld_results_rep_desc, &res);
+    int r;
+    const char *e = st_ledger_transfer_one(c, t, &r, NULL);
+    if (e)
+        return e;
     if (!st_ledger_applied(r)) {
         if (r == LD_PENDING_TRANSFER_EXPIRED) {
             row->status = ST_RED_EXPIRED;
@@ -236,11 +227,7 @@ const char *st_h_capture(st_call_t *c, json_t **reply)
     st_capture_req_t req;
     st_redemption_row_t row;
     lc_id_t cap;
-    const char *e = s_load(c, &row);
-    if (!e)
-        e = st_decode(c, &st_capture_req_desc, &req);
-    if (!e)
-        e = st_derive(c, "capture", &cap);
+    const char *e = s_begin(c, &row, &st_capture_req_desc, &req, "capture", &cap);
     if (e)
         return e;
     if (!(row.status == ST_RED_CAPTURED && lc_id_eq(&row.capture_id, &cap))) {
@@ -267,11 +254,7 @@ const char *st_h_void(st_call_t *c, json_t **reply)
     st_empty_t none;
     st_redemption_row_t row;
     lc_id_t vid;
-    const char *e = s_load(c, &row);
-    if (!e)
-        e = st_decode(c, &st_empty_desc, &none);
-    if (!e)
-        e = st_derive(c, "void", &vid);
+    const char *e = s_begin(c, &row, &st_empty_desc, &none, "void", &vid);
     if (e)
         return e;
     if (!(row.status == ST_RED_VOIDED && lc_id_eq(&row.void_id, &vid))) {
@@ -292,11 +275,7 @@ const char *st_h_refund(st_call_t *c, json_t **reply)
     st_refund_req_t req;
     st_redemption_row_t row;
     lc_id_t rid;
-    const char *e = s_load(c, &row);
-    if (!e)
-        e = st_decode(c, &st_refund_req_desc, &req);
-    if (!e)
-        e = st_derive(c, "refund", &rid);
+    const char *e = s_begin(c, &row, &st_refund_req_desc, &req, "refund", &rid);
     if (e)
         return e;
     st_refund_rep_t rep = {.id = row.id, .points = req.points};
@@ -318,11 +297,9 @@ const char *st_h_refund(st_call_t *c, json_t **reply)
                        .reverses = row.capture_id, .code = ST_CODE_REFUND,
                        .user_data = row.id};
     st_partner_accounts(&row.partner_id, NULL, &t.debit_account_id, NULL);
-    ld_results_rep_t res;
-    if (st_ledger_transfers(c->srv, c->rid, &t, 1, &res) != LC_OK)
-        return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
-    int r = res.results[0].result;
-    lc_codec_clear(&ld_results_rep_desc, &res);
+    int r;
+    if ((e = st_ledger_transfer_one(c, &t, &r, NULL)))
+        return e;
     if (!st_ledger_applied(r))
         return st_outcome(c, r, &t.id, false);
     if (st_store_refund_insert(c->srv, &rid, &row.id, req.points, lc_now_us()) != LC_OK)

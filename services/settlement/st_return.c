@@ -38,12 +38,10 @@ static const char *s_reply(st_call_t *c, const st_return_row_t *r, json_t **repl
 
 const char *st_h_return(st_call_t *c, json_t **reply)
 {
-    st_partner_t p;
-    const char *e = st_caller_partner(c, &p);
+    lc_id_t pid;
+    const char *e = st_caller_partner_id(c, &pid);
     if (e)
         return e;
-    lc_id_t pid = p.id;
-    lc_codec_clear(&st_partner_desc, &p);
     st_return_req_t req;
     if ((e = st_decode(c, &st_return_req_desc, &req)))
         return e;

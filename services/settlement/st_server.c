@@ -83,6 +83,15 @@ const char *st_caller_partner(st_call_t *c, st_partner_t *p)
     return NULL;
 }
 
+const char *st_caller_partner_id(st_call_t *c, lc_id_t *id)
+{
+    st_partner_t p;
+    const char *e = st_caller_partner(c, &p);
+    *id = p.id; /* zero on failure: st_caller_partner zeroes p first */
+    lc_codec_clear(&st_partner_desc, &p);
+    return e;
+}
+
 /* ---- dispatch ---------------------------------------------------------------------- */
 
 static const struct {

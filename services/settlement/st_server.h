@@ -109,6 +109,8 @@ const char *st_h_grant(st_call_t *c, json_t **reply);
 /* Loads the calling partner (role partner) into *p; forbidden for other roles or an
  * unknown partner. Clear *p with lc_codec_clear(&st_partner_desc, p). */
 const char *st_caller_partner(st_call_t *c, st_partner_t *p);
+/* Like st_caller_partner for handlers that need only the partner's id. */
+const char *st_caller_partner_id(st_call_t *c, lc_id_t *id);
 
 /* Posts pending earns whose available_at has passed (st_mature.c). */
 void st_mature_sweep(st_server_t *s);

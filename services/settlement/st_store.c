@@ -96,13 +96,38 @@ int st_store_ensure(st_server_t *s)
     return LC_OK;
 }
 
-/* Runs the statements of a transaction body; rolls back on failure. */
+/* Runs sql(id, owner), a lookup of one row by its id and its owner (a partner, a
+ * redemption; NULL matches as SQL NULL); LC_ERR_NOT_FOUND for none. */
+static int s_one_by_id(st_server_t *s, const char *sql, const lc_id_t *id, const lc_id_t *owner,
+                       lc_dbres_t **out)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, id);
+    p_id(&prm, owner);
+    return s_one(s, sql, &prm, out);
+}
+
+/* Ends a transaction: commits after rc == LC_OK, else rolls back and returns rc. */
 static int s_end(st_server_t *s, int rc)
 {
     if (rc == LC_OK)
         return lc_db_commit(s->db);
     lc_db_rollback(s->db);
     return rc;
+}
+
+/* Runs a write and its follow-up (a row and the running totals it changes) in one
+ * transaction, so that neither is stored without the other. */
+static int s_exec_pair(st_server_t *s, const char *sql1, const params_t *p1, const char *sql2,
+                       const params_t *p2)
+{
+    int rc = lc_db_begin(s->db);
+    if (rc != LC_OK)
+        return rc;
+    rc = s_exec(s, sql1, p1, NULL);
+    if (rc == LC_OK)
+        rc = s_exec(s, sql2, p2, NULL);
+    return s_end(s, rc);
 }
 
 /* ---- partners ---------------------------------------------------------------------- */
@@ -316,11 +341,8 @@ int st_store_prepay_insert(st_server_t *s, const lc_id_t *id, const lc_id_t *par
 static int s_get_i64(st_server_t *s, const char *sql, const lc_id_t *id, const lc_id_t *owner,
                      int64_t *out)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, id);
-    p_id(&prm, owner);
     lc_dbres_t *r = NULL;
-    int rc = s_one(s, sql, &prm, &r);
+    int rc = s_one_by_id(s, sql, id, owner, &r);
     if (rc != LC_OK)
         return rc;
     *out = g_i64(r, 0, 0);
@@ -440,14 +462,11 @@ int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *rec
 int st_store_earn_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
                       st_earn_row_t *e)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, id);
-    p_id(&prm, partner);
     lc_dbres_t *r = NULL;
-    int rc = s_one(s,
-                   "SELECT " EARN_COLS " FROM settlement.earns WHERE id = $1 "
-                   "AND ($2::uuid IS NULL OR partner_id = $2::uuid)",
-                   &prm, &r);
+    int rc = s_one_by_id(s,
+                         "SELECT " EARN_COLS " FROM settlement.earns WHERE id = $1 "
+                         "AND ($2::uuid IS NULL OR partner_id = $2::uuid)",
+                         id, partner, &r);
     if (rc != LC_OK)
         return rc;
     s_earn_row(r, 0, e);
@@ -489,9 +508,6 @@ int st_store_earns_due(st_server_t *s, int64_t now, int max, st_earn_row_t *out,
 int st_store_return_insert(st_server_t *s, const st_return_row_t *r, const lc_id_t *new_hold,
                            bool settle)
 {
-    int rc = lc_db_begin(s->db);
-    if (rc != LC_OK)
-        return rc;
     params_t prm = {.n = 0};
     p_id(&prm, &r->id);
     p_id(&prm, &r->earn_id);
@@ -501,38 +517,33 @@ int st_store_return_insert(st_server_t *s, const st_return_row_t *r, const lc_id
     p_id(&prm, &r->transfer_id);
     p_id(&prm, &r->void_id);
     p_i64(&prm, r->created_at);
-    rc = s_exec(s,
-                "INSERT INTO settlement.returns (id, earn_id, partner_id, amount, points_reversed, "
-                "transfer_id, void_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &prm, NULL);
-    if (rc == LC_OK) {
-        params_t u = {.n = 0};
-        p_id(&u, &r->earn_id);
-        p_i64(&u, r->amount);
-        p_i64(&u, r->points_reversed);
-        p_id(&u, new_hold);
-        p_str(&u, settle ? "true" : "false");
-        rc = s_exec(s,
-                    "UPDATE settlement.earns SET returned_amount = returned_amount + $2, "
-                    "reversed_points = reversed_points + $3, "
-                    "hold_id = CASE WHEN $5::boolean THEN NULL ELSE COALESCE($4::uuid, hold_id) "
-                    "END, status = CASE WHEN $5::boolean THEN 1 ELSE status END WHERE id = $1",
-                    &u, NULL);
-    }
-    return s_end(s, rc);
+    params_t u = {.n = 0};
+    p_id(&u, &r->earn_id);
+    p_i64(&u, r->amount);
+    p_i64(&u, r->points_reversed);
+    p_id(&u, new_hold);
+    p_str(&u, settle ? "true" : "false");
+    return s_exec_pair(
+        s,
+        "INSERT INTO settlement.returns (id, earn_id, partner_id, amount, points_reversed, "
+        "transfer_id, void_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &prm,
+        "UPDATE settlement.earns SET returned_amount = returned_amount + $2, "
+        "reversed_points = reversed_points + $3, "
+        "hold_id = CASE WHEN $5::boolean THEN NULL ELSE COALESCE($4::uuid, hold_id) "
+        "END, status = CASE WHEN $5::boolean THEN 1 ELSE status END WHERE id = $1",
+        &u);
 }
 
 int st_store_return_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
                         st_return_row_t *r)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, id);
-    p_id(&prm, partner);
     lc_dbres_t *res = NULL;
-    int rc = s_one(s,
-                   "SELECT id, earn_id, partner_id, amount, points_reversed, transfer_id, void_id, "
-                   "created_at FROM settlement.returns WHERE id = $1 AND partner_id = $2",
-                   &prm, &res);
+    int rc = s_one_by_id(
+        s,
+        "SELECT id, earn_id, partner_id, amount, points_reversed, transfer_id, void_id, "
+        "created_at FROM settlement.returns WHERE id = $1 AND partner_id = $2",
+        id, partner, &res);
     if (rc != LC_OK)
         return rc;
     r->id = g_id(res, 0, 0);
@@ -573,15 +584,13 @@ int st_store_redemption_insert(st_server_t *s, const st_redemption_row_t *r,
 int st_store_redemption_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
                             st_redemption_row_t *r)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, id);
-    p_id(&prm, partner);
     lc_dbres_t *res = NULL;
-    int rc = s_one(s,
-                   "SELECT id, partner_id, member_id, points, value_cents, status, hold_id, "
-                   "capture_id, void_id, captured_points, refunded_points, expires_at, created_at "
-                   "FROM settlement.redemptions WHERE id = $1 AND partner_id = $2",
-                   &prm, &res);
+    int rc =
+        s_one_by_id(s,
+                    "SELECT id, partner_id, member_id, points, value_cents, status, hold_id, "
+                    "capture_id, void_id, captured_points, refunded_points, expires_at, created_at "
+                    "FROM settlement.redemptions WHERE id = $1 AND partner_id = $2",
+                    id, partner, &res);
     if (rc != LC_OK)
         return rc;
     r->id = g_id(res, 0, 0);
@@ -618,28 +627,21 @@ int st_store_redemption_update(st_server_t *s, const st_redemption_row_t *r)
 int st_store_refund_insert(st_server_t *s, const lc_id_t *id, const lc_id_t *redemption,
                            int64_t points, int64_t at)
 {
-    int rc = lc_db_begin(s->db);
-    if (rc != LC_OK)
-        return rc;
     params_t prm = {.n = 0};
     p_id(&prm, id);
     p_id(&prm, redemption);
     p_i64(&prm, points);
     p_i64(&prm, at);
-    rc = s_exec(s,
-                "INSERT INTO settlement.refunds (id, redemption_id, points, created_at) "
-                "VALUES ($1, $2, $3, $4)",
-                &prm, NULL);
-    if (rc == LC_OK) {
-        params_t u = {.n = 0};
-        p_id(&u, redemption);
-        p_i64(&u, points);
-        rc = s_exec(s,
-                    "UPDATE settlement.redemptions SET refunded_points = refunded_points + $2 "
-                    "WHERE id = $1",
-                    &u, NULL);
-    }
-    return s_end(s, rc);
+    params_t u = {.n = 0};
+    p_id(&u, redemption);
+    p_i64(&u, points);
+    return s_exec_pair(s,
+                       "INSERT INTO settlement.refunds (id, redemption_id, points, created_at) "
+                       "VALUES ($1, $2, $3, $4)",
+                       &prm,
+                       "UPDATE settlement.redemptions SET refunded_points = refunded_points + $2 "
+                       "WHERE id = $1",
+                       &u);
 }
 
 int st_store_refund_get(st_server_t *s, const lc_id_t *id, const lc_id_t *redemption,

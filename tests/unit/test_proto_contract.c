@@ -31,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "catalogue.h"
 #include "lc_codec.h"
 #include "lc_crypto.h"
 #include "lc_envelope.h"
@@ -40,7 +41,6 @@
 #include "lc_time.h"
 
 #define MAX_EXAMPLES 64
-#define MAX_DESCS 64
 #define CANONICAL_LEN 143 /* proto/README.md, "Canonical encoding" */
 
 /* Fails the current test with a formatted message when cond is false. */
@@ -62,10 +62,7 @@ static const char *const s_envelope_codes[] = {
 #define N_ENVELOPE_CODES (sizeof s_envelope_codes / sizeof s_envelope_codes[0])
 
 /* The catalogue's name of each enum / flag table. */
-static const struct {
-    const lc_name_t *table;
-    const char *name;
-} s_enums[] = {
+static const tc_enum_t s_enums[] = {
     {ld_kind_names, "kind"},
     {ld_account_flag_names, "account_flags"},
     {ld_transfer_flag_names, "transfer_flags"},
@@ -76,148 +73,15 @@ static const struct {
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-static const char *proto_dir(void)
-{
-    const char *d = getenv("COAL_PROTO_DIR");
-    return d && d[0] ? d : "proto";
-}
-
-/* Loads proto/<rel> (duplicate keys refused); fails the test when it cannot. */
-static json_t *load_proto(const char *rel)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", proto_dir(), rel);
-    json_error_t jerr;
-    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    CHECK(j != NULL, "%s: %s (line %d)", path, jerr.text, jerr.line);
-    return j;
-}
-
-static const char *enum_name(const lc_name_t *table)
-{
-    for (size_t i = 0; i < N_ENUMS; i++)
-        if (s_enums[i].table == table)
-            return s_enums[i].name;
-    return NULL;
-}
-
-static const char *ftype_name(lc_ftype_t t)
-{
-    switch (t) {
-    case LC_FT_BOOL:
-        return "bool";
-    case LC_FT_I64:
-        return "i64";
-    case LC_FT_U32:
-        return "u32";
-    case LC_FT_STR:
-        return "str";
-    case LC_FT_ID:
-        return "id";
-    case LC_FT_TIME:
-        return "time";
-    case LC_FT_HASH:
-        return "hash";
-    case LC_FT_ENUM:
-        return "enum";
-    case LC_FT_FLAGS:
-        return "flags";
-    case LC_FT_OBJ:
-        return "obj";
-    case LC_FT_ARRAY:
-        return "array";
-    case LC_FT_IDS:
-        return "ids";
-    case LC_FT_STRS:
-        return "strs";
-    }
-    return NULL;
-}
-
-/* Descriptors already described, so that each appears once. */
-typedef struct desc_set {
-    const lc_msgdesc_t *d[MAX_DESCS];
-    size_t n;
-} desc_set_t;
-
-static json_t *describe_field(const lc_field_t *f, const char *owner)
-{
-    const char *type = ftype_name(f->type);
-    CHECK(type != NULL, "%s.%s: unknown field type %d", owner, f->name, (int)f->type);
-    json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(f->name));
-    json_object_set_new(o, "type", json_string(type));
-    json_object_set_new(o, "required", json_boolean(f->flags & LC_FF_REQUIRED));
-    json_object_set_new(o, "always", json_boolean(f->flags & LC_FF_ALWAYS));
-    if (f->type == LC_FT_I64 || f->type == LC_FT_U32 || f->type == LC_FT_ARRAY ||
-        f->type == LC_FT_IDS)
-        json_object_set_new(o, "min", json_integer(f->min));
-    if (f->type == LC_FT_I64 || f->type == LC_FT_U32 || f->type == LC_FT_STR ||
-        f->type == LC_FT_ARRAY || f->type == LC_FT_IDS)
-        json_object_set_new(o, "max", json_integer(f->max));
-    if (f->type == LC_FT_ENUM || f->type == LC_FT_FLAGS) {
-        const char *en = enum_name(f->names);
-        CHECK(en != NULL, "%s.%s: its names table is not one of the catalogue's enums", owner,
-              f->name);
-        json_object_set_new(o, "names", json_string(en));
-    } else {
-        json_object_set_new(o, "names", json_null());
-    }
-    if (f->type == LC_FT_OBJ || f->type == LC_FT_ARRAY) {
-        CHECK(f->sub != NULL, "%s.%s: no sub-descriptor", owner, f->name);
-        json_object_set_new(o, "element", json_string(f->sub->name));
-    } else {
-        json_object_set_new(o, "element", json_null());
-    }
-    json_object_set_new(o, "doc", f->doc ? json_string(f->doc) : json_null());
-    return o;
-}
-
-/* Adds desc and every descriptor under it to messages. */
-static void describe_desc(const lc_msgdesc_t *desc, json_t *messages, desc_set_t *seen)
-{
-    for (size_t i = 0; i < seen->n; i++)
-        if (seen->d[i] == desc)
-            return;
-    CHECK(json_object_get(messages, desc->name) == NULL, "two different descriptors are named %s",
-          desc->name);
-    CHECK(seen->n < MAX_DESCS, "more than %d descriptors", MAX_DESCS);
-    seen->d[seen->n++] = desc;
-    json_t *fields = json_array();
-    for (size_t i = 0; i < desc->nfields; i++)
-        json_array_append_new(fields, describe_field(&desc->fields[i], desc->name));
-    json_object_set_new(messages, desc->name, json_pack("{s:o}", "fields", fields));
-    for (size_t i = 0; i < desc->nfields; i++)
-        if (desc->fields[i].sub)
-            describe_desc(desc->fields[i].sub, messages, seen);
-}
-
-static json_t *names_array(const lc_name_t *table)
-{
-    json_t *a = json_array();
-    for (const lc_name_t *n = table; n->name; n++)
-        json_array_append_new(a, json_string(n->name));
-    return a;
-}
-
 /* The catalogue as the C tables define it (proto/ledger.json's expected content). */
 static json_t *catalogue_from_tables(void)
 {
+    tc_catalogue_t c;
+    tc_catalogue_init(&c, s_enums, N_ENUMS);
     json_t *types = json_array();
-    json_t *messages = json_object();
-    desc_set_t seen = {.n = 0};
-    for (const ld_msgtype_t *t = ld_msgtypes; t->type; t++) {
-        json_array_append_new(types,
-                              json_pack("{s:s, s:s, s:s, s:s}", "type", t->type, "doc", t->doc,
-                                        "request", t->request->name, "reply", t->reply->name));
-        describe_desc(t->request, messages, &seen);
-        describe_desc(t->reply, messages, &seen);
-    }
-    json_t *enums = json_object();
-    for (size_t i = 0; i < N_ENUMS; i++)
-        json_object_set_new(enums, s_enums[i].name, names_array(s_enums[i].table));
-    return json_pack("{s:i, s:o, s:o, s:o}", "version", 1, "types", types, "messages", messages,
-                     "enums", enums);
+    for (const ld_msgtype_t *t = ld_msgtypes; t->type; t++)
+        json_array_append_new(types, tc_catalogue_type(&c, t->type, t->doc, t->request, t->reply));
+    return tc_catalogue_json(&c, types, NULL);
 }
 
 /* One proto/examples file. */
@@ -235,7 +99,7 @@ static int s_cmp_names(const void *a, const void *b)
 static size_t load_examples(example_t *out)
 {
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/examples", proto_dir());
+    snprintf(dir, sizeof dir, "%s/examples", tc_proto_dir());
     DIR *d = opendir(dir);
     CHECK(d != NULL, "cannot open %s", dir);
     size_t n = 0;
@@ -256,7 +120,7 @@ static size_t load_examples(example_t *out)
     for (size_t i = 0; i < n; i++) {
         char rel[300];
         snprintf(rel, sizeof rel, "examples/%s", out[i].name);
-        out[i].root = load_proto(rel);
+        out[i].root = tc_proto_load(rel);
         CHECK(json_is_object(out[i].root), "%s: not a JSON object", out[i].name);
         CHECK(json_is_string(json_object_get(out[i].root, "description")), "%s: no description",
               out[i].name);
@@ -324,7 +188,7 @@ static void check_round_trip(const char *file, const char *what, const lc_msgdes
 
 static json_t *errors_array(const char *key)
 {
-    json_t *errors = load_proto("errors.json");
+    json_t *errors = tc_proto_load("errors.json");
     json_t *a = json_object_get(errors, key);
     CHECK(json_is_array(a), "errors.json: no \"%s\" array", key);
     json_incref(a);
@@ -402,43 +266,15 @@ static void proto_catalogue_matches_codec_tables(void **state)
 {
     (void)state;
     json_t *want = catalogue_from_tables();
-    json_t *have = load_proto("ledger.json");
-    bool same = json_equal(want, have);
-    if (!same) {
-        char *s = json_dumps(want, JSON_INDENT(2) | JSON_SORT_KEYS);
-        fprintf(stderr,
-                "proto/ledger.json differs from the codec tables in libcommon/lc_ledger_msg.c;"
-                " expected:\n%s\n",
-                s ? s : "?");
-        free(s);
-    }
+    tc_catalogue_check_file(want, "ledger.json", "libcommon/lc_ledger_msg.c");
     json_decref(want);
-    json_decref(have);
-    CHECK(same, "proto/ledger.json is out of date (expected JSON on stderr)");
 }
 
 static void proto_catalogue_documents_every_type_and_field(void **state)
 {
     (void)state;
     json_t *cat = catalogue_from_tables();
-    size_t i, k;
-    json_t *t, *f;
-    json_array_foreach(json_object_get(cat, "types"), i, t)
-    {
-        const char *doc = json_string_value(json_object_get(t, "doc"));
-        CHECK(doc && doc[0], "type %s has no doc", json_string_value(json_object_get(t, "type")));
-    }
-    const char *name;
-    json_t *m;
-    json_object_foreach(json_object_get(cat, "messages"), name, m)
-    {
-        json_array_foreach(json_object_get(m, "fields"), k, f)
-        {
-            const char *doc = json_string_value(json_object_get(f, "doc"));
-            CHECK(doc && doc[0], "%s.%s has no doc", name,
-                  json_string_value(json_object_get(f, "name")));
-        }
-    }
+    tc_catalogue_check_documented(cat);
     json_decref(cat);
 }
 
@@ -449,7 +285,7 @@ static void proto_examples_requests_decode_and_round_trip(void **state)
     (void)state;
     example_t ex[MAX_EXAMPLES];
     size_t n = load_examples(ex);
-    CHECK(n > 0, "no examples in %s/examples", proto_dir());
+    CHECK(n > 0, "no examples in %s/examples", tc_proto_dir());
     for (size_t i = 0; i < n; i++) {
         lc_request_t req;
         parse_request(&ex[i], &req);
@@ -581,7 +417,7 @@ static void proto_examples_replies_decode_or_name_known_errors(void **state)
 static void proto_example_unknown_field_fails_with_that_code(void **state)
 {
     (void)state;
-    json_t *root = load_proto("examples/error_unknown_field.json");
+    json_t *root = tc_proto_load("examples/error_unknown_field.json");
     json_t *rp = json_object_get(root, "reply");
     json_t *err = json_object_get(rp, "error");
     CHECK(json_is_false(json_object_get(rp, "ok")), "error_unknown_field.json: reply is ok");
@@ -628,8 +464,8 @@ static void proto_every_type_has_an_example(void **state)
 static void proto_examples_show_linked_pair_and_two_phase(void **state)
 {
     (void)state;
-    json_t *ct = load_proto("examples/create_transfers.json");
-    json_t *tp = load_proto("examples/two_phase.json");
+    json_t *ct = tc_proto_load("examples/create_transfers.json");
+    json_t *tp = tc_proto_load("examples/two_phase.json");
     const lc_msgdesc_t *d = &ld_create_transfers_req_desc;
     lc_codec_err_t cerr;
     ld_create_transfers_req_t *a =
@@ -750,7 +586,7 @@ static void proto_errors_cover_lc_envelope_header(void **state)
 {
     (void)state;
     char path[1024];
-    snprintf(path, sizeof path, "%s/../libcommon/lc_envelope.h", proto_dir());
+    snprintf(path, sizeof path, "%s/../libcommon/lc_envelope.h", tc_proto_dir());
     FILE *f = fopen(path, "r");
     CHECK(f != NULL, "cannot read %s", path);
     json_t *codes = errors_array("envelope");
