@@ -45,10 +45,12 @@ LIBCOMMON_SRC := \
 	libcommon/lc_envelope.c \
 	libcommon/lc_ledger_msg.c \
 	libcommon/lc_settlement_msg.c \
+	libcommon/lc_donation_msg.c \
 	libcommon/lc_members_msg.c \
 	libcommon/lc_api.c \
 	libcommon/lc_db.c \
-	libcommon/lc_bus.c
+	libcommon/lc_bus.c \
+	libcommon/lc_period.c
 
 # Everything of the ledger except main.c, so unit tests can link the state machine.
 LEDGER_SRC := \
@@ -90,6 +92,17 @@ SETTLEMENT_SRC := \
 	services/settlement/st_return.c \
 	services/settlement/st_grant.c
 
+DONATION_SRC := \
+	services/donation/dn_arith.c \
+	services/donation/dn_receipt.c \
+	services/donation/dn_store.c \
+	services/donation/dn_ledger.c \
+	services/donation/dn_server.c \
+	services/donation/dn_charities.c \
+	services/donation/dn_donate.c \
+	services/donation/dn_pledges.c \
+	services/donation/dn_payout.c
+
 GATEWAY_SRC := \
 	services/gateway/gw_pool.c \
 	services/gateway/gw_keys.c \
@@ -116,9 +129,15 @@ UNIT_TESTS := \
 	test_members_card \
 	test_members_code \
 	test_members_proto \
+	test_members_seal \
 	test_settlement_arith \
 	test_settlement_msg \
-	test_gateway
+	test_donation_arith \
+	test_donation_receipt \
+	test_donation_msg \
+	test_gateway \
+	test_period \
+	test_fuzz_regressions
 
 INTEGRATION_TESTS := \
 	test_ledger_guarantees \
@@ -126,14 +145,19 @@ INTEGRATION_TESTS := \
 	test_ledger_random \
 	test_ledger_crash \
 	test_members \
+	test_members_data_protection \
 	test_settlement \
+	test_donation \
+	test_donation_privileges \
 	test_privileges
 
 # End-to-end tests: HTTP through the gateway to every service (tests/e2e/).
 E2E_TESTS := \
 	test_gateway \
 	test_gateway_tls \
-	test_journey
+	test_journey \
+	test_donation_e2e \
+	test_members_privacy
 
 
 LIBCOMMON_OBJ := $(LIBCOMMON_SRC:%.c=$(O)/%.o)
@@ -142,13 +166,15 @@ LIBCOMMON_A   := $(O)/libcommon.a
 LEDGER_A      := $(O)/libledger.a
 MEMBERS_A     := $(if $(MEMBERS_SRC),$(O)/libmembers.a)
 SETTLEMENT_A  := $(if $(SETTLEMENT_SRC),$(O)/libsettlement.a)
+DONATION_A    := $(if $(DONATION_SRC),$(O)/libdonation.a)
 GATEWAY_A     := $(if $(GATEWAY_SRC),$(O)/libgateway.a)
-SERVICE_A     := $(SETTLEMENT_A) $(MEMBERS_A) $(GATEWAY_A) $(LEDGER_A)
+SERVICE_A     := $(SETTLEMENT_A) $(DONATION_A) $(MEMBERS_A) $(GATEWAY_A) $(LEDGER_A)
 TESTLIB_OBJ   := $(O)/tests/lib/harness.o
 UNIT_LIB_OBJ  := $(O)/tests/lib/catalogue.o
 BINS          := $(O)/bin/ledger $(O)/bin/buscall \
                  $(if $(MEMBERS_SRC),$(O)/bin/members) \
                  $(if $(SETTLEMENT_SRC),$(O)/bin/settlement) \
+                 $(if $(DONATION_SRC),$(O)/bin/donation) \
                  $(if $(GATEWAY_SRC),$(O)/bin/gateway)
 UNIT_BINS     := $(UNIT_TESTS:%=$(O)/tests/unit/%)
 INTEG_BINS    := $(INTEGRATION_TESTS:%=$(O)/tests/integration/%)
@@ -181,7 +207,7 @@ clean:
 
 # Tests reach into the services' internals and the shared harness.
 $(O)/tests/%.o: CFLAGS += -Iservices/ledger -Iservices/members -Iservices/settlement \
-                          -Iservices/gateway -Itests/lib
+                          -Iservices/donation -Iservices/gateway -Itests/lib
 # Only the gateway speaks HTTP (libmicrohttpd); only tests and tools are HTTP clients.
 $(O)/services/gateway/%.o: PKG_CFLAGS += $(shell pkg-config --cflags libmicrohttpd)
 $(O)/tests/e2e/%.o: PKG_CFLAGS += $(shell pkg-config --cflags libcurl)
@@ -211,6 +237,10 @@ $(O)/libsettlement.a: $(SETTLEMENT_SRC:%.c=$(O)/%.o)
 	@mkdir -p $(@D)
 	ar rcs $@ $^
 
+$(O)/libdonation.a: $(DONATION_SRC:%.c=$(O)/%.o)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
 $(O)/libgateway.a: $(GATEWAY_SRC:%.c=$(O)/%.o)
 	@mkdir -p $(@D)
 	ar rcs $@ $^
@@ -220,6 +250,10 @@ $(O)/bin/members: $(O)/services/members/main.o $(MEMBERS_A) $(LIBCOMMON_A)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 $(O)/bin/settlement: $(O)/services/settlement/main.o $(SETTLEMENT_A) $(LIBCOMMON_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(O)/bin/donation: $(O)/services/donation/main.o $(DONATION_A) $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
@@ -250,3 +284,71 @@ $(O)/tests/e2e/%: $(O)/tests/e2e/%.o $(O)/tests/lib/e2e.o $(TESTLIB_OBJ) $(LIBCO
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl) $(TEST_LIBS) -o $@
 
 -include $(wildcard $(O)/*/*.d $(O)/*/*/*.d $(O)/*/*/*/*.d)
+
+# ---- fuzzing (issue 8): libFuzzer targets, built with clang into build/fuzz -------
+#
+#   make fuzz FUZZ_SECONDS=N   build every target, run each N seconds (default 30) on
+#                              a copy of its seed corpus (tests/fuzz/run.sh); fails
+#                              on any crash, leak or UB; one line per target
+#
+# Separate from the release and asan variants: its own compiler, flags and
+# directory. Library objects get coverage instrumentation (fuzzer-no-link); the
+# targets link libFuzzer's main. No -Werror: clang warns differently from the
+# compiler the release build holds to -Werror.
+FUZZ_CC      ?= clang
+FUZZ_O       := build/fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := fuzz_api_body fuzz_envelope fuzz_codec_ledger fuzz_amount_period fuzz_routes
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -MMD -MP \
+                -Wall -Wextra -Wstrict-prototypes -Ilibcommon -Iservices/settlement \
+                -Iservices/members -Iservices/gateway -Itests/fuzz $(FUZZ_SAN) \
+                -fsanitize=fuzzer-no-link
+FUZZ_LIB_SRC  = $(LIBCOMMON_SRC) services/settlement/st_arith.c services/members/mb_card.c \
+                tests/fuzz/fuzz_roundtrip.c
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_O)/%)
+
+.PHONY: fuzz fuzz-build
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_O) $(FUZZ_TARGETS)
+
+fuzz-build: bootstrap
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: $(FUZZ_CC) not found (deploy/bootstrap.sh installs clang)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+$(FUZZ_O)/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC    fuzz $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(FUZZ_O)/libfuzzlib.a: $(FUZZ_LIB_SRC:%.c=$(FUZZ_O)/%.o)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(FUZZ_O)/fuzz_%: $(FUZZ_O)/tests/fuzz/fuzz_%.o $(FUZZ_O)/libfuzzlib.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $^ $(PKG_LIBS) -o $@
+
+# The route matcher lives in the gateway, which speaks HTTP (libmicrohttpd).
+$(FUZZ_O)/services/gateway/%.o: PKG_CFLAGS += $(shell pkg-config --cflags libmicrohttpd)
+$(FUZZ_O)/libfuzzgw.a: $(GATEWAY_SRC:%.c=$(FUZZ_O)/%.o)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(FUZZ_O)/fuzz_routes: $(FUZZ_O)/tests/fuzz/fuzz_routes.o $(FUZZ_O)/libfuzzgw.a \
+                       $(FUZZ_O)/libfuzzlib.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $^ $(PKG_LIBS) \
+	    $(shell pkg-config --libs libmicrohttpd) -o $@
+
+# make check replays tests/fuzz/regressions/ through the same checks, built without
+# libFuzzer's entry point by the normal rules of each variant (the fuzz objects go
+# before the archives, hence a rule of its own).
+$(O)/tests/fuzz/%.o: CFLAGS += -DFUZZ_NO_ENTRY -Itests/fuzz
+$(O)/tests/unit/test_fuzz_regressions.o: CFLAGS += -Itests/fuzz
+$(O)/tests/unit/test_fuzz_regressions: $(O)/tests/unit/test_fuzz_regressions.o \
+        $(FUZZ_TARGETS:%=$(O)/tests/fuzz/%.o) $(O)/tests/fuzz/fuzz_roundtrip.o \
+        $(UNIT_LIB_OBJ) $(SERVICE_A) $(LIBCOMMON_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(if $(GATEWAY_A),$(shell pkg-config --libs libmicrohttpd)) \
+	    $(TEST_LIBS) -o $@
+
+-include $(wildcard $(FUZZ_O)/*/*.d $(FUZZ_O)/*/*/*.d)

@@ -14,6 +14,7 @@ PACKAGES=(
     libmicrohttpd-dev libcurl4-openssl-dev
     postgresql postgresql-contrib
     openssl procps
+    clang libclang-rt-14-dev
 )
 
 missing=()

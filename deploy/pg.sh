@@ -25,7 +25,7 @@ LOG=$PGBASE/server.log
 SUPERUSER=coal_admin
 MIGRATIONS=$ROOT/deploy/migrations
 # Services in the order their migrations apply; later issues append to this list.
-SERVICES=(ledger members settlement gateway)
+SERVICES=(ledger members settlement donation gateway)
 
 die() { echo "pg.sh: $*" >&2; exit 1; }
 

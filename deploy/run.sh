@@ -18,22 +18,26 @@ export COAL_LEDGER_BIND=${COAL_LEDGER_BIND:-tcp://127.0.0.1:7101}
 export COAL_LEDGER_PUBLISH=${COAL_LEDGER_PUBLISH:-tcp://127.0.0.1:7102}
 export COAL_MEMBERS_BIND=${COAL_MEMBERS_BIND:-tcp://127.0.0.1:7111}
 export COAL_SETTLEMENT_BIND=${COAL_SETTLEMENT_BIND:-tcp://127.0.0.1:7121}
+export COAL_DONATION_BIND=${COAL_DONATION_BIND:-tcp://127.0.0.1:7131}
 # Clients connect where the servers bind.
 export COAL_LEDGER_CONNECT=$COAL_LEDGER_BIND
 export COAL_MEMBERS_CONNECT=$COAL_MEMBERS_BIND
 export COAL_SETTLEMENT_CONNECT=$COAL_SETTLEMENT_BIND
+export COAL_DONATION_CONNECT=$COAL_DONATION_BIND
 export COAL_GATEWAY_HOST=${COAL_GATEWAY_HOST:-127.0.0.1}
 export COAL_GATEWAY_PORT=${COAL_GATEWAY_PORT:-8080}
 export COAL_GATEWAY_SECRETS_DIR=${COAL_GATEWAY_SECRETS_DIR:-$COAL_VAR/secrets}
+export COAL_DONATION_SECRETS_DIR=${COAL_DONATION_SECRETS_DIR:-$COAL_VAR/secrets}
 
 # Services in start order; each line: name, then the command that runs it.
 declare -A CMD=(
     [ledger]="env COAL_LEDGER_DB='$(deploy/pg.sh conninfo coal_ledger "$DB")' $BIN/ledger"
     [members]="env COAL_MEMBERS_DB='$(deploy/pg.sh conninfo coal_members "$DB")' $BIN/members"
     [settlement]="env COAL_SETTLEMENT_DB='$(deploy/pg.sh conninfo coal_settlement "$DB")' $BIN/settlement"
+    [donation]="env COAL_DONATION_DB='$(deploy/pg.sh conninfo coal_donation "$DB")' $BIN/donation"
     [gateway]="env COAL_GATEWAY_DB='$(deploy/pg.sh conninfo coal_gateway "$DB")' $BIN/gateway"
 )
-ORDER=(ledger members settlement gateway)
+ORDER=(ledger members settlement donation gateway)
 declare -A PID STARTED BACKOFF
 
 start() {
@@ -74,6 +78,7 @@ cat <<EOF2
              journal PUB   $COAL_LEDGER_PUBLISH
   members                  $COAL_MEMBERS_BIND
   settlement               $COAL_SETTLEMENT_BIND
+  donation                 $COAL_DONATION_BIND   (receipt keys in $COAL_DONATION_SECRETS_DIR)
   PostgreSQL socket        $COAL_VAR/pg/run (port ${COAL_PG_PORT:-55432}), database $DB
   logs                     $LOGS/<service>.log
 

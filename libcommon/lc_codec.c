@@ -126,6 +126,8 @@ static int s_decode_field(const lc_field_t *f, const json_t *v, char *base, lc_c
         const char *s = json_string_value(v);
         if ((int64_t)len > f->max)
             return s_fail(err, "invalid_field", path, "longer than %lld bytes", (long long)f->max);
+        if ((int64_t)len < f->min)
+            return s_fail(err, "invalid_field", path, "shorter than %lld bytes", (long long)f->min);
         if (memchr(s, '\0', len))
             return s_fail(err, "invalid_field", path, "contains a NUL character");
         char *copy = strndup(s, len);

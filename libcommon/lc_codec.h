@@ -27,7 +27,7 @@ typedef enum lc_ftype {
     LC_FT_BOOL,  /* bool; JSON true/false */
     LC_FT_I64,   /* int64_t; JSON integer within [min, max] */
     LC_FT_U32,   /* uint32_t; JSON integer within [min, max] (max <= UINT32_MAX) */
-    LC_FT_STR,   /* char * (owned); JSON string of at most max bytes, valid UTF-8 */
+    LC_FT_STR,   /* char * (owned); JSON string of min to max bytes, valid UTF-8 */
     LC_FT_ID,    /* lc_id_t; JSON string, canonical UUID */
     LC_FT_TIME,  /* int64_t Unix microseconds; JSON RFC 3339 string */
     LC_FT_HASH,  /* uint8_t[32]; JSON 64-char lowercase hex string */
@@ -60,7 +60,7 @@ typedef struct lc_field {
     lc_ftype_t type;
     size_t offset;            /* offsetof(struct, member) */
     unsigned flags;           /* LC_FF_* */
-    int64_t min, max;         /* I64/U32: value range; STR: max bytes; ARRAY/IDS/STRS: count */
+    int64_t min, max;         /* I64/U32: value range; STR: bytes; ARRAY/IDS/STRS: count */
     int64_t elem_max;         /* STRS: max bytes of each string */
     const lc_name_t *names;   /* ENUM / FLAGS */
     const lc_msgdesc_t *sub;  /* OBJ / ARRAY element */

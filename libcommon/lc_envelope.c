@@ -161,11 +161,12 @@ int lc_reply_parse(const void *data, size_t len, lc_reply_t *out)
         out->body = body ? json_incref(body) : json_object();
     } else {
         json_t *e = json_object_get(root, "error");
-        json_t *code = json_object_get(e, "code");
         json_t *msg = json_object_get(e, "message");
-        if (!json_is_string(code))
+        /* A code is an identifier (proto/errors.json, API.md): printable ASCII that
+         * fits, or the reply is malformed. Truncating it instead could cut a UTF-8
+         * sequence in two, and the reply could not be serialized again. */
+        if (!json_is_object(e) || !s_copy_str(e, "code", out->code, sizeof out->code))
             goto done;
-        snprintf(out->code, sizeof out->code, "%s", json_string_value(code));
         out->message = strdup(json_is_string(msg) ? json_string_value(msg) : "");
     }
     rc = LC_OK;

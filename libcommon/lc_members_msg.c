@@ -21,6 +21,14 @@ const lc_name_t mb_tier_names[] = {
     {NULL, 0},
 };
 
+const lc_name_t mb_consent_source_names[] = {
+    {"enroll", MB_CONSENT_ENROLL},
+    {"app", MB_CONSENT_APP},
+    {"erasure", MB_CONSENT_ERASURE},
+    {"migration", MB_CONSENT_MIGRATION},
+    {NULL, 0},
+};
+
 const lc_msgdesc_t mb_empty_desc = {"mb_empty_t", sizeof(mb_empty_t), NULL, 0};
 
 static const lc_field_t consents_fields[] = {
@@ -33,6 +41,8 @@ static const lc_field_t enroll_req_fields[] = {
     STR_F(mb_enroll_req_t, card_number, "card_number", 0, MB_CARD_MAX,
           "16 digits with a Luhn check digit; absent: one is generated"),
     STR_F(mb_enroll_req_t, email, "email", 0, MB_EMAIL_MAX,
+          "personal data, stored encrypted under the member's own key"),
+    STR_F(mb_enroll_req_t, name, "name", 0, MB_NAME_MAX,
           "personal data, stored encrypted under the member's own key"),
     OBJ_F(mb_enroll_req_t, consents, "consents", 0, mb_consents_desc, "absent: no consent given"),
 };
@@ -85,6 +95,10 @@ static const lc_field_t member_rep_fields[] = {
           MB_EXPIRING_MAX, "lots with an expiry, soonest first, at most 5"),
     STRS_F(mb_member_rep_t, card_numbers, ncard_numbers, "card_numbers", ALW, 0, MB_CARDS_MAX,
            MB_CARD_MAX, "the member's cards, oldest first"),
+    OBJ_F(mb_member_rep_t, consents, "consents", ALW, mb_consents_desc,
+          "current consents (never affect earning or redeeming)"),
+    BOOL_F(mb_member_rep_t, erased, "erased", ALW, "personal data erased"),
+    TIME_F(mb_member_rep_t, erased_at, "erased_at", 0, "when (absent: not erased)"),
 };
 DESC(mb_member_rep_desc, mb_member_rep_t, member_rep_fields);
 
@@ -127,6 +141,101 @@ static const lc_field_t consume_req_fields[] = {
 };
 DESC(mb_consume_code_req_desc, mb_consume_code_req_t, consume_req_fields);
 
+static const lc_field_t consents_rep_fields[] = {
+    ID_F(mb_consents_rep_t, id, "id", REQ, "member id"),
+    OBJ_F(mb_consents_rep_t, consents, "consents", ALW, mb_consents_desc, "the consents now"),
+    TIME_F(mb_consents_rep_t, updated_at, "updated_at", REQ, "when they last changed"),
+};
+DESC(mb_consents_rep_desc, mb_consents_rep_t, consents_rep_fields);
+
+static const lc_field_t erase_rep_fields[] = {
+    ID_F(mb_erase_rep_t, id, "id", REQ, "member id"),
+    TIME_F(mb_erase_rep_t, erased_at, "erased_at", REQ,
+           "when the personal data was erased (the first erasure: a repeat changes nothing)"),
+};
+DESC(mb_erase_rep_desc, mb_erase_rep_t, erase_rep_fields);
+
+static const lc_field_t personal_fields[] = {
+    STR_F(mb_personal_t, email, "email", 0, MB_EMAIL_MAX, "absent: none given, or erased"),
+    STR_F(mb_personal_t, name, "name", 0, MB_NAME_MAX, "absent: none given, or erased"),
+};
+DESC(mb_personal_desc, mb_personal_t, personal_fields);
+
+static const lc_field_t export_card_fields[] = {
+    STR_F(mb_export_card_t, card_number, "card_number", REQ, MB_CARD_MAX, "the card"),
+    ID_F(mb_export_card_t, added_by, "added_by", 0, "the partner that added it"),
+    TIME_F(mb_export_card_t, created_at, "created_at", REQ, "when"),
+};
+DESC(mb_export_card_desc, mb_export_card_t, export_card_fields);
+
+static const lc_field_t consent_event_fields[] = {
+    BOOL_F(mb_consent_event_t, marketing, "marketing", ALW, "marketing consent from then on"),
+    BOOL_F(mb_consent_event_t, profiling, "profiling", ALW, "profiling consent from then on"),
+    ENUM_F(mb_consent_event_t, source, "source", REQ, mb_consent_source_names,
+           "enroll, app, erasure or migration"),
+    TIME_F(mb_consent_event_t, at, "at", REQ, "when"),
+};
+DESC(mb_consent_event_desc, mb_consent_event_t, consent_event_fields);
+
+static const lc_field_t status_event_fields[] = {
+    ENUM_F(mb_status_event_t, status, "status", REQ, mb_status_names, "active or frozen"),
+    STR_F(mb_status_event_t, reason, "reason", 0, MB_REASON_MAX, "why; absent once erased"),
+    TIME_F(mb_status_event_t, at, "at", REQ, "when"),
+};
+DESC(mb_status_event_desc, mb_status_event_t, status_event_fields);
+
+static const lc_field_t export_code_fields[] = {
+    TIME_F(mb_export_code_t, created_at, "created_at", REQ, "issued"),
+    TIME_F(mb_export_code_t, expires_at, "expires_at", REQ, "valid until"),
+    TIME_F(mb_export_code_t, used_at, "used_at", 0, "used (absent: not used)"),
+    I64_F(mb_export_code_t, failures, "failures", ALW, 0, INT64_MAX,
+          "wrong attempts while it was outstanding"),
+    BOOL_F(mb_export_code_t, invalidated, "invalidated", ALW, "killed by too many wrong attempts"),
+};
+DESC(mb_export_code_desc, mb_export_code_t, export_code_fields);
+
+static const lc_field_t code_failure_fields[] = {
+    TIME_F(mb_code_failure_t, at, "at", REQ, "a wrong code was presented"),
+};
+DESC(mb_code_failure_desc, mb_code_failure_t, code_failure_fields);
+
+static const lc_field_t export_balance_fields[] = {
+    I64_F(mb_export_balance_t, available, "available", ALW, INT64_MIN, INT64_MAX,
+          "points spendable now"),
+    I64_F(mb_export_balance_t, pending, "pending", ALW, 0, INT64_MAX, "points not yet available"),
+    I64_F(mb_export_balance_t, held, "held", ALW, 0, INT64_MAX,
+          "points held by authorized redemptions"),
+    I64_F(mb_export_balance_t, balance, "balance", ALW, INT64_MIN, INT64_MAX, "posted balance"),
+    I64_F(mb_export_balance_t, debt, "debt", ALW, 0, INT64_MAX,
+          "points a return took below zero, repaid by later earnings"),
+};
+DESC(mb_export_balance_desc, mb_export_balance_t, export_balance_fields);
+
+static const lc_field_t export_rep_fields[] = {
+    ID_F(mb_export_rep_t, id, "id", REQ, "member id = the member's ledger account id"),
+    ENUM_F(mb_export_rep_t, status, "status", REQ, mb_status_names, "active or frozen"),
+    ID_F(mb_export_rep_t, enrolled_by, "enrolled_by", 0, "the partner that enrolled the member"),
+    TIME_F(mb_export_rep_t, created_at, "created_at", REQ, "enrolled"),
+    BOOL_F(mb_export_rep_t, erased, "erased", ALW, "personal data erased"),
+    TIME_F(mb_export_rep_t, erased_at, "erased_at", 0, "when (absent: not erased)"),
+    OBJ_F(mb_export_rep_t, personal_data, "personal_data", ALW, mb_personal_desc,
+          "decrypted personal data ({} once erased)"),
+    OBJ_F(mb_export_rep_t, consents, "consents", ALW, mb_consents_desc, "current consents"),
+    ARR_F(mb_export_rep_t, cards, ncards, "cards", ALW, mb_export_card_desc, 0, MB_CARDS_MAX,
+          "the member's cards, oldest first"),
+    ARR_F(mb_export_rep_t, consent_history, nconsent_history, "consent_history", ALW,
+          mb_consent_event_desc, 0, MB_EXPORT_ROWS_MAX, "every consent change, oldest first"),
+    ARR_F(mb_export_rep_t, status_events, nstatus_events, "status_events", ALW,
+          mb_status_event_desc, 0, MB_EXPORT_ROWS_MAX, "freezes and unfreezes, oldest first"),
+    ARR_F(mb_export_rep_t, codes, ncodes, "codes", ALW, mb_export_code_desc, 0, MB_EXPORT_ROWS_MAX,
+          "one-time codes issued, oldest first (metadata only)"),
+    ARR_F(mb_export_rep_t, code_failures, ncode_failures, "code_failures", ALW,
+          mb_code_failure_desc, 0, MB_EXPORT_ROWS_MAX, "wrong codes presented, oldest first"),
+    OBJ_F(mb_export_rep_t, balance, "balance", ALW, mb_export_balance_desc,
+          "the member's ledger account now"),
+};
+DESC(mb_export_rep_desc, mb_export_rep_t, export_rep_fields);
+
 const mb_msgtype_t mb_msgtypes[] = {
     {MB_TYPE_PING, false, &mb_empty_desc, &mb_empty_desc, "liveness (the gateway's /healthz)"},
     {MB_TYPE_ENROLL, true, &mb_enroll_req_desc, &mb_enroll_rep_desc,
@@ -157,6 +266,18 @@ const mb_msgtype_t mb_msgtypes[] = {
      "internal (settlement): use a member's one-time code (unexpired, unused, that member's); "
      "a wrong code counts against the member's outstanding codes, which are invalidated after "
      "members.code_attempts wrong attempts. Errors: invalid_member_code, member_frozen"},
+    {MB_TYPE_SET_CONSENTS, true, &mb_consents_desc, &mb_consents_rep_desc,
+     "API POST /v1/members/{id}/consents (app): set the marketing and profiling consents (an "
+     "absent field stays as it is); each change is recorded with its time. Consents never "
+     "affect earning or redeeming. Errors: not_found, invalid_request"},
+    {MB_TYPE_ERASE, true, &mb_empty_desc, &mb_erase_rep_desc,
+     "API DELETE /v1/members/{id}/personal-data (admin): destroy the member's data key, so its "
+     "personal data no longer decrypts anywhere, and withdraw its consents; balances and the "
+     "journal are untouched. Erasing again answers the first erasure's time. Errors: not_found"},
+    {MB_TYPE_EXPORT, true, &mb_empty_desc, &mb_export_rep_desc,
+     "API GET /v1/members/{id}/export (app): everything stored about the member (record, "
+     "decrypted personal data, cards, consents and their history, status events, code "
+     "metadata, ledger balance). Errors: not_found"},
     {NULL, false, NULL, NULL, NULL},
 };
 

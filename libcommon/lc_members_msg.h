@@ -22,13 +22,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MB_CARD_DIGITS 16 /* a card number: 16 digits, the last a Luhn check digit */
-#define MB_CARD_MAX 64    /* longest card_number string the codec accepts */
-#define MB_EMAIL_MAX 254  /* RFC 5321 path limit */
-#define MB_REASON_MAX 500 /* freeze / unfreeze reason */
-#define MB_CODE_MAX 64    /* longest member_code string the codec accepts */
-#define MB_EXPIRING_MAX 5 /* members.get lists at most this many expiring lots */
-#define MB_CARDS_MAX 100  /* cards on one member account */
+#define MB_CARD_DIGITS 16         /* a card number: 16 digits, the last a Luhn check digit */
+#define MB_CARD_MAX 64            /* longest card_number string the codec accepts */
+#define MB_EMAIL_MAX 254          /* RFC 5321 path limit */
+#define MB_REASON_MAX 500         /* freeze / unfreeze reason */
+#define MB_CODE_MAX 64            /* longest member_code string the codec accepts */
+#define MB_EXPIRING_MAX 5         /* members.get lists at most this many expiring lots */
+#define MB_CARDS_MAX 100          /* cards on one member account */
+#define MB_NAME_MAX 200           /* the member's name (personal data) */
+#define MB_EXPORT_ROWS_MAX 100000 /* rows of one kind in an export (codes, events) */
 
 /* Member status (stored as these values). */
 typedef enum mb_status {
@@ -55,10 +57,20 @@ typedef struct mb_consents {
     bool profiling;
 } mb_consents_t;
 
+/* Where a consent change came from (members.consent_events.source). */
+typedef enum mb_consent_source {
+    MB_CONSENT_ENROLL = 1,    /* the consents given at enrollment */
+    MB_CONSENT_APP = 2,       /* members.set_consents */
+    MB_CONSENT_ERASURE = 3,   /* withdrawn by members.erase */
+    MB_CONSENT_MIGRATION = 4, /* the state found when schema v2 was applied */
+} mb_consent_source_t;
+extern const lc_name_t mb_consent_source_names[];
+
 /* members.enroll request (POST /v1/members). */
 typedef struct mb_enroll_req {
     char *card_number; /* NULL: generate one */
     char *email;       /* personal data: stored encrypted under the member's key */
+    char *name;        /* personal data: stored encrypted under the member's key */
     mb_consents_t consents;
 } mb_enroll_req_t;
 
@@ -104,6 +116,9 @@ typedef struct mb_member_rep {
     size_t nexpiring;
     char **card_numbers; /* the member's cards, oldest first (LC_FT_STRS) */
     size_t ncard_numbers;
+    mb_consents_t consents; /* current consents */
+    bool erased;            /* personal data erased (members.erase) */
+    int64_t erased_at;      /* when (0: not erased) */
 } mb_member_rep_t;
 
 /* members.issue_code reply (POST /v1/members/{id}/codes). */
@@ -121,6 +136,88 @@ typedef struct mb_status_rep {
     lc_id_t id;
     int status;
 } mb_status_rep_t;
+
+/* members.set_consents reply (POST /v1/members/{id}/consents); the request is
+ * an mb_consents_t whose absent fields stay as they are. */
+typedef struct mb_consents_rep {
+    lc_id_t id;
+    mb_consents_t consents;
+    int64_t updated_at; /* the last change (enrollment's time when none since) */
+} mb_consents_rep_t;
+
+/* members.erase reply (DELETE /v1/members/{id}/personal-data). */
+typedef struct mb_erase_rep {
+    lc_id_t id;
+    int64_t erased_at; /* the first erasure's time: a repeat answers the same */
+} mb_erase_rep_t;
+
+/* members.export reply (GET /v1/members/{id}/export): everything stored about
+ * one member. Strings and arrays are owned (lc_codec_clear frees them). */
+typedef struct mb_personal {
+    char *email; /* NULL: none given, or erased */
+    char *name;
+} mb_personal_t;
+
+typedef struct mb_export_card {
+    char *card_number;
+    lc_id_t added_by; /* the partner that added it */
+    int64_t created_at;
+} mb_export_card_t;
+
+typedef struct mb_consent_event {
+    bool marketing;
+    bool profiling;
+    int source; /* mb_consent_source_t */
+    int64_t at;
+} mb_consent_event_t;
+
+typedef struct mb_status_event {
+    int status;   /* mb_status_t */
+    char *reason; /* NULL once erased */
+    int64_t at;
+} mb_status_event_t;
+
+typedef struct mb_export_code {
+    int64_t created_at;
+    int64_t expires_at;
+    int64_t used_at; /* 0: not used */
+    int64_t failures;
+    bool invalidated;
+} mb_export_code_t;
+
+typedef struct mb_code_failure {
+    int64_t at;
+} mb_code_failure_t;
+
+typedef struct mb_export_balance {
+    int64_t available; /* the ledger's available */
+    int64_t pending;   /* credits_pending */
+    int64_t held;      /* debits_pending: authorized redemptions */
+    int64_t balance;   /* credits_posted - debits_posted */
+    int64_t debt;      /* points a return took below zero */
+} mb_export_balance_t;
+
+typedef struct mb_export_rep {
+    lc_id_t id;
+    int status; /* mb_status_t */
+    lc_id_t enrolled_by;
+    int64_t created_at;
+    bool erased;
+    int64_t erased_at;
+    mb_personal_t personal_data;
+    mb_consents_t consents;
+    mb_export_card_t *cards;
+    size_t ncards;
+    mb_consent_event_t *consent_history;
+    size_t nconsent_history;
+    mb_status_event_t *status_events;
+    size_t nstatus_events;
+    mb_export_code_t *codes;
+    size_t ncodes;
+    mb_code_failure_t *code_failures;
+    size_t ncode_failures;
+    mb_export_balance_t balance;
+} mb_export_rep_t;
 
 /* members.resolve_card (internal). */
 typedef struct mb_resolve_card_req {
@@ -142,7 +239,10 @@ typedef struct mb_consume_code_req {
 extern const lc_msgdesc_t mb_empty_desc, mb_consents_desc, mb_enroll_req_desc, mb_enroll_rep_desc,
     mb_add_card_req_desc, mb_card_rep_desc, mb_balance_rep_desc, mb_expiring_desc,
     mb_member_rep_desc, mb_code_rep_desc, mb_status_req_desc, mb_status_rep_desc,
-    mb_resolve_card_req_desc, mb_resolve_card_rep_desc, mb_consume_code_req_desc;
+    mb_resolve_card_req_desc, mb_resolve_card_rep_desc, mb_consume_code_req_desc,
+    mb_consents_rep_desc, mb_erase_rep_desc, mb_personal_desc, mb_export_card_desc,
+    mb_consent_event_desc, mb_status_event_desc, mb_export_code_desc, mb_code_failure_desc,
+    mb_export_balance_desc, mb_export_rep_desc;
 
 #define MB_TYPE_PING "members.ping"
 #define MB_TYPE_ENROLL "members.enroll"
@@ -154,6 +254,9 @@ extern const lc_msgdesc_t mb_empty_desc, mb_consents_desc, mb_enroll_req_desc, m
 #define MB_TYPE_UNFREEZE "members.unfreeze"
 #define MB_TYPE_RESOLVE_CARD "members.resolve_card"
 #define MB_TYPE_CONSUME_CODE "members.consume_code"
+#define MB_TYPE_SET_CONSENTS "members.set_consents"
+#define MB_TYPE_ERASE "members.erase"
+#define MB_TYPE_EXPORT "members.export"
 
 /* The message types the members service serves. api: the body is an API call
  * (lc_api_req_t) whose "request" the request descriptor decodes; otherwise the

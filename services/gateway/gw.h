@@ -27,6 +27,7 @@ typedef struct gw_config {
     const char *db;           /* libpq conninfo of role coal_gateway */
     const char *members;      /* members service endpoint */
     const char *settlement;   /* settlement service endpoint */
+    const char *donation;     /* donation service endpoint */
     const char *ledger;       /* ledger endpoint (health) */
     const char *secrets_dir;  /* where the bootstrap admin key is written */
     const char *tls_cert;     /* PEM files; TLS when both are set */

@@ -81,6 +81,35 @@ static bool s_definitive(int status)
     return status < 500 && status != 429;
 }
 
+/* Authenticates the caller of a keyed route, checks its role and takes a token of
+ * its rate limit. Returns LC_OK, or LC_ERR_INVALID with *out set to the refusal. */
+static int s_authorize(gw_t *gw, gw_backend_t *b, const gw_route_t *r, const gw_http_req_t *in,
+                       lc_api_caller_t *caller, gw_resp_t *out)
+{
+    const char *rid = in->request_id;
+    int rc = gw_keys_authenticate(b->db, in->authorization, caller);
+    if (rc == LC_ERR_NOT_FOUND) {
+        gw_resp_error(out, LC_API_UNAUTHENTICATED, rid,
+                      "a valid API key is required: Authorization: Bearer <key>");
+        return LC_ERR_INVALID;
+    } else if (rc != LC_OK) {
+        gw_resp_error(out, LC_API_UNAVAILABLE, rid, "cannot check the API key; try again");
+        return LC_ERR_INVALID;
+    }
+    if (!(r->roles & GW_ROLE(caller->role))) {
+        gw_resp_error(out, LC_API_FORBIDDEN, rid, "role %s may not call %s %s",
+                      lc_name_of(lc_role_names, (uint32_t)caller->role), r->method, r->pattern);
+        return LC_ERR_INVALID;
+    }
+    int64_t retry_after = 0;
+    if (!gw_limit_take(gw->limit, &caller->key_id, lc_mono_us(), &retry_after)) {
+        gw_resp_error(out, LC_API_RATE_LIMITED, rid, "too many requests with this key");
+        out->retry_after = retry_after;
+        return LC_ERR_INVALID;
+    }
+    return LC_OK;
+}
+
 static void s_route(gw_t *gw, const gw_http_req_t *in, int ri, json_t *params, gw_resp_t *out)
 {
     const gw_route_t *r = &gw_routes[ri];
@@ -97,27 +126,11 @@ static void s_route(gw_t *gw, const gw_http_req_t *in, int ri, json_t *params, g
         gw_resp_error(out, LC_API_UNAVAILABLE, rid, "the database is unavailable; try again");
         goto done;
     }
-    int rc = gw_keys_authenticate(b->db, in->authorization, &call.caller);
-    if (rc == LC_ERR_NOT_FOUND) {
-        gw_resp_error(out, LC_API_UNAUTHENTICATED, rid,
-                      "a valid API key is required: Authorization: Bearer <key>");
+    /* A public route (GET /v1/keys/receipts) has no key: nothing to authenticate,
+     * no role, no per-key limit. */
+    int rc = r->public ? LC_OK : s_authorize(gw, b, r, in, &call.caller, out);
+    if (rc != LC_OK)
         goto done;
-    } else if (rc != LC_OK) {
-        gw_resp_error(out, LC_API_UNAVAILABLE, rid, "cannot check the API key; try again");
-        goto done;
-    }
-    if (!(r->roles & GW_ROLE(call.caller.role))) {
-        gw_resp_error(out, LC_API_FORBIDDEN, rid, "role %s may not call %s %s",
-                      lc_name_of(lc_role_names, (uint32_t)call.caller.role), r->method,
-                      r->pattern);
-        goto done;
-    }
-    int64_t retry_after = 0;
-    if (!gw_limit_take(gw->limit, &call.caller.key_id, lc_mono_us(), &retry_after)) {
-        gw_resp_error(out, LC_API_RATE_LIMITED, rid, "too many requests with this key");
-        out->retry_after = retry_after;
-        goto done;
-    }
     const char *key = in->idempotency_key;
     if (key && (r->idem == GW_IDEM_NONE || !*key))
         key = r->idem == GW_IDEM_NONE ? NULL : key;

@@ -8,7 +8,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-const char *const gw_service_names[GW_SVC_COUNT] = {"members", "settlement", "ledger"};
+const char *const gw_service_names[GW_SVC_COUNT] = {"members", "settlement", "donation",
+                                                            "ledger"};
 
 struct gw_pool {
     gw_t *gw;
@@ -36,7 +37,8 @@ gw_pool_t *gw_pool_new(gw_t *gw, int n)
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->freed, NULL);
-    const char *endpoints[GW_SVC_COUNT] = {gw->cfg.members, gw->cfg.settlement, gw->cfg.ledger};
+    const char *endpoints[GW_SVC_COUNT] = {gw->cfg.members, gw->cfg.settlement,
+                                             gw->cfg.donation, gw->cfg.ledger};
     for (int i = 0; i < n; i++) {
         for (int s = 0; s < GW_SVC_COUNT; s++) {
             p->all[i].bus[s] = lc_bus_client_new(gw->zctx, endpoints[s]);

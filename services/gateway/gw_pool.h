@@ -19,6 +19,7 @@ typedef enum gw_service {
     GW_SVC_NONE = -1,
     GW_SVC_MEMBERS = 0,
     GW_SVC_SETTLEMENT,
+    GW_SVC_DONATION,
     GW_SVC_LEDGER,
     GW_SVC_COUNT
 } gw_service_t;

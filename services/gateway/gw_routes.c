@@ -15,6 +15,8 @@
 #define APP GW_ROLE(LC_ROLE_APP)
 #define MB GW_SVC_MEMBERS
 #define ST GW_SVC_SETTLEMENT
+#define DN GW_SVC_DONATION
+#define READERS (APP | ADMIN | AUDITOR)
 #define REQ GW_IDEM_REQUIRED
 #define OPT GW_IDEM_OPTIONAL
 #define NONE GW_IDEM_NONE
@@ -24,32 +26,51 @@
 const gw_route_t gw_routes[] = {
     /* admin */
     {"POST", "/v1/partners", ADMIN, REQ, ST, "settlement.create_partner", 201,
-     gw_local_create_partner},
-    {"GET", "/v1/partners", ADMIN, NONE, ST, "settlement.list_partners", 200, NULL},
-    {"GET", "/v1/partners/{id}", ADMIN, NONE, ST, "settlement.get_partner", 200, NULL},
+     gw_local_create_partner, false},
+    {"GET", "/v1/partners", ADMIN, NONE, ST, "settlement.list_partners", 200, NULL, false},
+    {"GET", "/v1/partners/{id}", ADMIN, NONE, ST, "settlement.get_partner", 200, NULL, false},
     {"POST", "/v1/partners/{id}/keys", ADMIN, REQ, ST, "settlement.get_partner", 201,
-     gw_local_partner_key},
+     gw_local_partner_key, false},
     {"DELETE", "/v1/partners/{id}/keys/{key_id}", ADMIN, NONE, GW_SVC_NONE, NULL, 204,
-     gw_local_revoke_key},
-    {"POST", "/v1/partners/{id}/prepayments", ADMIN, REQ, ST, "settlement.prepay", 201, NULL},
-    {"POST", "/v1/keys", ADMIN, REQ, GW_SVC_NONE, NULL, 201, gw_local_create_key},
-    {"POST", "/v1/members/{id}/freeze", ADMIN, OPT, MB, "members.freeze", 200, NULL},
-    {"POST", "/v1/members/{id}/unfreeze", ADMIN, OPT, MB, "members.unfreeze", 200, NULL},
+     gw_local_revoke_key, false},
+    {"POST", "/v1/partners/{id}/prepayments", ADMIN, REQ, ST, "settlement.prepay", 201, NULL, false},
+    {"POST", "/v1/keys", ADMIN, REQ, GW_SVC_NONE, NULL, 201, gw_local_create_key, false},
+    {"POST", "/v1/members/{id}/freeze", ADMIN, OPT, MB, "members.freeze", 200, NULL, false},
+    {"POST", "/v1/members/{id}/unfreeze", ADMIN, OPT, MB, "members.unfreeze", 200, NULL, false},
+    {"DELETE", "/v1/members/{id}/personal-data", ADMIN, NONE, MB, "members.erase", 200, NULL,
+     false},
     /* partner */
-    {"POST", "/v1/members", PARTNER, REQ, MB, "members.enroll", 201, NULL},
-    {"POST", "/v1/members/{id}/cards", PARTNER, REQ, MB, "members.add_card", 201, NULL},
+    {"POST", "/v1/members", PARTNER, REQ, MB, "members.enroll", 201, NULL, false},
+    {"POST", "/v1/members/{id}/cards", PARTNER, REQ, MB, "members.add_card", 201, NULL, false},
     {"GET", "/v1/cards/{card_number}/balance", PARTNER, NONE, MB, "members.card_balance", 200,
-     NULL},
-    {"POST", "/v1/earn", PARTNER, REQ, ST, "settlement.earn", 201, NULL},
-    {"POST", "/v1/redemptions", PARTNER, REQ, ST, "settlement.authorize", 201, NULL},
-    {"POST", "/v1/redemptions/{id}/capture", PARTNER, REQ, ST, "settlement.capture", 200, NULL},
-    {"POST", "/v1/redemptions/{id}/void", PARTNER, REQ, ST, "settlement.void", 200, NULL},
-    {"POST", "/v1/redemptions/{id}/refund", PARTNER, REQ, ST, "settlement.refund", 200, NULL},
-    {"POST", "/v1/returns", PARTNER, REQ, ST, "settlement.return", 201, NULL},
-    {"POST", "/v1/grants", PARTNER, REQ, ST, "settlement.grant", 201, NULL},
+     NULL, false},
+    {"POST", "/v1/earn", PARTNER, REQ, ST, "settlement.earn", 201, NULL, false},
+    {"POST", "/v1/redemptions", PARTNER, REQ, ST, "settlement.authorize", 201, NULL, false},
+    {"POST", "/v1/redemptions/{id}/capture", PARTNER, REQ, ST, "settlement.capture", 200, NULL, false},
+    {"POST", "/v1/redemptions/{id}/void", PARTNER, REQ, ST, "settlement.void", 200, NULL, false},
+    {"POST", "/v1/redemptions/{id}/refund", PARTNER, REQ, ST, "settlement.refund", 200, NULL, false},
+    {"POST", "/v1/returns", PARTNER, REQ, ST, "settlement.return", 201, NULL, false},
+    {"POST", "/v1/grants", PARTNER, REQ, ST, "settlement.grant", 201, NULL, false},
     /* member app */
-    {"GET", "/v1/members/{id}", APP, NONE, MB, "members.get", 200, NULL},
-    {"POST", "/v1/members/{id}/codes", APP, REQ, MB, "members.issue_code", 201, NULL},
+    {"GET", "/v1/members/{id}", APP, NONE, MB, "members.get", 200, NULL, false},
+    {"POST", "/v1/members/{id}/codes", APP, REQ, MB, "members.issue_code", 201, NULL, false},
+    {"POST", "/v1/members/{id}/consents", APP, OPT, MB, "members.set_consents", 200, NULL, false},
+    {"GET", "/v1/members/{id}/export", APP, NONE, MB, "members.export", 200, NULL, false},
+    /* donations (issue 5) */
+    {"POST", "/v1/charities", ADMIN, REQ, DN, "donation.create_charity", 201, NULL, false},
+    {"POST", "/v1/campaigns", ADMIN, REQ, DN, "donation.create_campaign", 201, NULL, false},
+    {"GET", "/v1/charities", READERS, NONE, DN, "donation.list_charities", 200, NULL, false},
+    {"GET", "/v1/campaigns", READERS, NONE, DN, "donation.list_campaigns", 200, NULL, false},
+    {"POST", "/v1/donations", APP, REQ, DN, "donation.donate", 201, NULL, false},
+    {"GET", "/v1/donations/{id}/receipt", APP, NONE, DN, "donation.get_receipt", 200, NULL, false},
+    {"GET", "/v1/keys/receipts", 0, NONE, DN, "donation.receipt_keys", 200, NULL, true},
+    {"POST", "/v1/pledges", APP, REQ, DN, "donation.create_pledge", 201, NULL, false},
+    {"DELETE", "/v1/pledges/{id}", APP, NONE, DN, "donation.cancel_pledge", 200, NULL, false},
+    {"POST", "/v1/donations/pledges/run/{period}", ADMIN, REQ, DN, "donation.run_pledges", 200,
+     NULL, false},
+    {"POST", "/v1/donations/payouts/{period}", ADMIN, REQ, DN, "donation.payout", 200, NULL, false},
+    {"GET", "/v1/donations/report/{period}", AUDITOR | ADMIN, NONE, DN, "donation.report", 200,
+     NULL, false},
 };
 const int gw_nroutes = (int)(sizeof gw_routes / sizeof gw_routes[0]);
 
@@ -63,6 +84,7 @@ const char *const gw_route_labels[] = {
     "POST /v1/keys",
     "POST /v1/members/{id}/freeze",
     "POST /v1/members/{id}/unfreeze",
+    "DELETE /v1/members/{id}/personal-data",
     "POST /v1/members",
     "POST /v1/members/{id}/cards",
     "GET /v1/cards/{card_number}/balance",
@@ -75,6 +97,20 @@ const char *const gw_route_labels[] = {
     "POST /v1/grants",
     "GET /v1/members/{id}",
     "POST /v1/members/{id}/codes",
+    "POST /v1/members/{id}/consents",
+    "GET /v1/members/{id}/export",
+    "POST /v1/charities",
+    "POST /v1/campaigns",
+    "GET /v1/charities",
+    "GET /v1/campaigns",
+    "POST /v1/donations",
+    "GET /v1/donations/{id}/receipt",
+    "GET /v1/keys/receipts",
+    "POST /v1/pledges",
+    "DELETE /v1/pledges/{id}",
+    "POST /v1/donations/pledges/run/{period}",
+    "POST /v1/donations/payouts/{period}",
+    "GET /v1/donations/report/{period}",
 };
 _Static_assert(sizeof gw_route_labels / sizeof gw_route_labels[0] ==
                    sizeof gw_routes / sizeof gw_routes[0],
@@ -98,7 +134,10 @@ static bool s_match(const char *pattern, const char *path, json_t *params)
             char name[64], value[SEGMENT_MAX];
             snprintf(name, sizeof name, "%.*s", (int)(plen - 2), p + 1);
             snprintf(value, sizeof value, "%.*s", (int)slen, s);
-            json_object_set_new(params, name, json_string(value));
+            /* A segment that is not UTF-8 names nothing: no match, rather than a
+             * match whose parameter is missing. */
+            if (json_object_set_new(params, name, json_string(value)) != 0)
+                return false;
         } else if (plen != slen || strncmp(p, s, plen)) {
             return false;
         }

@@ -50,6 +50,8 @@ typedef struct gw_route {
     const char *type;    /* the service's message type */
     int status;          /* success status */
     gw_local_fn local;   /* NULL: forward the call as is */
+    bool public;         /* no API key: authentication, roles and per-key limits are
+                            skipped (roles must be 0); GET only */
 } gw_route_t;
 
 extern const gw_route_t gw_routes[];

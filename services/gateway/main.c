@@ -42,6 +42,7 @@ static void s_usage(FILE *out)
             "  gateway.db               COAL_GATEWAY_DB               (required) libpq conninfo\n"
             "  members.connect          COAL_MEMBERS_CONNECT          tcp://127.0.0.1:7111\n"
             "  settlement.connect       COAL_SETTLEMENT_CONNECT       tcp://127.0.0.1:7121\n"
+            "  donation.connect         COAL_DONATION_CONNECT         tcp://127.0.0.1:7131\n"
             "  ledger.connect           COAL_LEDGER_CONNECT           tcp://127.0.0.1:7101\n"
             "  gateway.secrets_dir      COAL_GATEWAY_SECRETS_DIR      $COAL_VAR/secrets or "
             "var/secrets\n"
@@ -78,6 +79,7 @@ static int s_configure(const lc_config_t *cfg, gw_config_t *c, char *secrets, si
     c->db = lc_config_get(cfg, "gateway.db", NULL);
     c->members = lc_config_get(cfg, "members.connect", "tcp://127.0.0.1:7111");
     c->settlement = lc_config_get(cfg, "settlement.connect", "tcp://127.0.0.1:7121");
+    c->donation = lc_config_get(cfg, "donation.connect", "tcp://127.0.0.1:7131");
     c->ledger = lc_config_get(cfg, "ledger.connect", "tcp://127.0.0.1:7101");
     c->secrets_dir = lc_config_get(cfg, "gateway.secrets_dir", secrets);
     c->tls_cert = lc_config_get(cfg, "gateway.tls_cert", NULL);

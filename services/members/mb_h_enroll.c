@@ -52,15 +52,15 @@ static const char *s_enroll_reply(mb_call_t *c, const lc_id_t *id, json_t **repl
     return mb_encode(&mb_enroll_rep_desc, &out, reply, msg, msglen);
 }
 
-/* Encrypts the email under the member's key, bound to the member id. */
-static int s_seal_email(const uint8_t key[LC_AEAD_KEY_LEN], const lc_id_t *id, const char *email,
-                        uint8_t **out, size_t *out_len)
+/* True for a name worth keeping: not empty, no control characters. */
+static bool s_name_ok(const char *n)
 {
-    *out = NULL;
-    *out_len = 0;
-    if (!email)
-        return LC_OK;
-    return lc_aead_seal(key, id->b, sizeof id->b, email, strlen(email), out, out_len);
+    if (!n[0])
+        return false;
+    for (const unsigned char *p = (const unsigned char *)n; *p; p++)
+        if (*p < ' ' || *p == 0x7f)
+            return false;
+    return true;
 }
 
 static const char *s_enroll(mb_call_t *c, const mb_enroll_req_t *in, json_t **reply, char *msg,
@@ -79,6 +79,10 @@ static const char *s_enroll(mb_call_t *c, const mb_enroll_req_t *in, json_t **re
     }
     if (in->email && !s_email_ok(in->email)) {
         snprintf(msg, msglen, "email: not an email address");
+        return LC_API_INVALID_REQUEST;
+    }
+    if (in->name && !s_name_ok(in->name)) {
+        snprintf(msg, msglen, "name: must not be empty or hold control characters");
         return LC_API_INVALID_REQUEST;
     }
     /* A retry: answer what the first attempt created. */
@@ -104,14 +108,19 @@ static const char *s_enroll(mb_call_t *c, const mb_enroll_req_t *in, json_t **re
         return mb_fail(c, rc == LC_ERR_UNAVAILABLE ? rc : LC_ERR_PROTO,
                        "opening the member's ledger account", msg, msglen);
 
+    /* Personal data is sealed under a fresh key of the member's own (mb_store.h). */
     uint8_t key[LC_AEAD_KEY_LEN];
-    uint8_t *email_enc = NULL;
-    size_t email_len = 0;
+    mb_sealed_t email = {0}, name = {0};
     rc = lc_random_bytes(key, sizeof key);
     if (rc == LC_OK)
-        rc = s_seal_email(key, &id, in->email, &email_enc, &email_len);
-    if (rc != LC_OK)
+        rc = mb_seal(key, &id, MB_AAD_EMAIL, in->email, &email);
+    if (rc == LC_OK)
+        rc = mb_seal(key, &id, MB_AAD_NAME, in->name, &name);
+    if (rc != LC_OK) {
+        lc_secure_zero(key, sizeof key);
+        mb_sealed_clear(&email);
         return mb_fail(c, rc, "sealing personal data", msg, msglen);
+    }
     char card[MB_CARD_DIGITS + 1];
     mb_new_member_t m = {
         .id = id,
@@ -120,8 +129,11 @@ static const char *s_enroll(mb_call_t *c, const mb_enroll_req_t *in, json_t **re
         .marketing = in->consents.marketing,
         .profiling = in->consents.profiling,
         .key = key,
-        .email_enc = email_enc,
-        .email_enc_len = email_len,
+        .email_enc = email.data,
+        .email_enc_len = email.len,
+        .name_enc = name.data,
+        .name_enc_len = name.len,
+        .key_id = c->api.caller.key_id,
         .now = lc_now_us(),
     };
     lc_id_derive(&id, "card", &m.card_id);
@@ -135,8 +147,9 @@ static const char *s_enroll(mb_call_t *c, const mb_enroll_req_t *in, json_t **re
         if (rc != LC_ERR_CONFLICT || in->card_number)
             break;
     }
-    explicit_bzero(key, sizeof key);
-    free(email_enc);
+    lc_secure_zero(key, sizeof key);
+    mb_sealed_clear(&email);
+    mb_sealed_clear(&name);
     if (rc == LC_ERR_CONFLICT && in->card_number) {
         snprintf(msg, msglen, "card_number: the card belongs to another member");
         return LC_API_CONFLICT;

@@ -1,7 +1,10 @@
 /*
- * mb_h_read.c: members.card_balance, members.get and members.resolve_card.
- * Balances are never stored here: they come from the ledger on every read.
+ * mb_h_read.c: members.card_balance, members.get, members.resolve_card and
+ * members.export. Balances are never stored here: they come from the ledger on
+ * every read. The export is the one place personal data is decrypted (for the
+ * member app, role app); nothing it holds is logged.
  */
+#include "lc_crypto.h"
 #include "lc_err.h"
 #include "lc_log.h"
 #include "lc_members_msg.h"
@@ -91,12 +94,13 @@ const char *mb_h_get(mb_call_t *c, json_t **reply, char *msg, size_t msglen)
     const char *code = mb_api_decode(c, &mb_empty_desc, &in, msg, msglen);
     if (code)
         return code;
-    int status = 0;
-    int rc = mb_store_member_status(c->srv->db, &member, &status);
+    mb_member_row_t row;
+    int rc = mb_store_member_row(c->srv->db, &member, &row);
     if (rc == LC_ERR_NOT_FOUND) {
         snprintf(msg, msglen, "no such member");
         return LC_API_NOT_FOUND;
     }
+    mb_member_row_clear(&row); /* the sealed values are not shown here */
     char cards[MB_CARDS_MAX][MB_CARD_DIGITS + 1];
     size_t ncards = 0;
     if (rc == LC_OK)
@@ -118,7 +122,10 @@ const char *mb_h_get(mb_call_t *c, json_t **reply, char *msg, size_t msglen)
         card_numbers[i] = cards[i];
     mb_member_rep_t out = {
         .id = member,
-        .status = status,
+        .status = row.status,
+        .consents = row.consents,
+        .erased = row.erased_at != 0,
+        .erased_at = row.erased_at,
         .available = acct.available,
         .pending = acct.credits_pending,
         .tier = MB_TIER_BRONZE,
@@ -149,4 +156,96 @@ const char *mb_h_resolve_card(mb_call_t *c, json_t **reply, char *msg, size_t ms
     if (rc != LC_OK)
         return mb_fail(c, rc, "looking up the card", msg, msglen);
     return mb_encode(&mb_resolve_card_rep_desc, &out, reply, msg, msglen);
+}
+
+/* Opens the member's sealed fields into out: personal data and status reasons
+ * (sealed[i] for out->status_events[i]). Without a key (erased) nothing opens and
+ * nothing is shown; a value that does not open under the key is an internal
+ * error (tampering or a bug), never shown half. */
+static int s_open_all(mb_call_t *c, const lc_id_t *member, const mb_member_row_t *row,
+                      const mb_sealed_t *sealed, mb_export_rep_t *out)
+{
+    uint8_t key[LC_AEAD_KEY_LEN];
+    int rc = row->erased_at ? LC_ERR_NOT_FOUND : mb_store_member_key(c->srv->db, member, key);
+    if (rc == LC_ERR_NOT_FOUND)
+        return LC_OK;
+    if (rc == LC_OK)
+        rc = mb_open(key, member, MB_AAD_EMAIL, &row->email, &out->personal_data.email);
+    if (rc == LC_OK)
+        rc = mb_open(key, member, MB_AAD_NAME, &row->name, &out->personal_data.name);
+    for (size_t i = 0; rc == LC_OK && i < out->nstatus_events; i++)
+        if (sealed[i].data)
+            rc = mb_open(key, member, MB_AAD_STATUS_REASON, &sealed[i],
+                         &out->status_events[i].reason);
+    lc_secure_zero(key, sizeof key);
+    return rc;
+}
+
+const char *mb_h_export(mb_call_t *c, json_t **reply, char *msg, size_t msglen)
+{
+    lc_id_t member;
+    if (lc_api_param_id(&c->api, "id", &member) != LC_OK) {
+        snprintf(msg, msglen, "no such member");
+        return LC_API_NOT_FOUND;
+    }
+    mb_empty_t in;
+    const char *code = mb_api_decode(c, &mb_empty_desc, &in, msg, msglen);
+    if (code)
+        return code;
+    lc_db_t *db = c->srv->db;
+    mb_member_row_t row;
+    int rc = mb_store_member_row(db, &member, &row);
+    if (rc == LC_ERR_NOT_FOUND) {
+        snprintf(msg, msglen, "no such member");
+        return LC_API_NOT_FOUND;
+    }
+    if (rc != LC_OK)
+        return mb_fail(c, rc, "reading the member", msg, msglen);
+    mb_export_rep_t out = {
+        .id = member,
+        .status = row.status,
+        .enrolled_by = row.enrolled_by,
+        .created_at = row.created_at,
+        .erased = row.erased_at != 0,
+        .erased_at = row.erased_at,
+        .consents = row.consents,
+    };
+    mb_sealed_t *sealed = NULL;
+    rc = mb_store_export_cards(db, &member, &out.cards, &out.ncards);
+    if (rc == LC_OK)
+        rc = mb_store_consent_events(db, &member, &out.consent_history, &out.nconsent_history);
+    if (rc == LC_OK)
+        rc = mb_store_status_events(db, &member, &out.status_events, &sealed, &out.nstatus_events);
+    if (rc == LC_OK)
+        rc = mb_store_export_codes(db, &member, &out.codes, &out.ncodes);
+    if (rc == LC_OK)
+        rc = mb_store_code_failures(db, &member, &out.code_failures, &out.ncode_failures);
+    if (rc == LC_OK)
+        rc = s_open_all(c, &member, &row, sealed, &out);
+    for (size_t i = 0; sealed && i < out.nstatus_events; i++)
+        mb_sealed_clear(&sealed[i]);
+    free(sealed);
+    mb_member_row_clear(&row);
+    if (rc == LC_OK) {
+        ld_account_view_t acct;
+        if (!(code = s_account(c, &member, &acct, msg, msglen))) {
+            out.balance = (mb_export_balance_t){
+                .available = acct.available,
+                .pending = acct.credits_pending,
+                .held = acct.debits_pending,
+                .balance = acct.balance,
+                .debt = acct.debt,
+            };
+            code = mb_encode(&mb_export_rep_desc, &out, reply, msg, msglen);
+        }
+    } else {
+        code = mb_fail(c, rc, "exporting the member", msg, msglen);
+    }
+    /* The reply holds the plaintext too (the caller sends it and frees it). */
+    if (out.personal_data.email)
+        lc_secure_zero(out.personal_data.email, strlen(out.personal_data.email));
+    if (out.personal_data.name)
+        lc_secure_zero(out.personal_data.name, strlen(out.personal_data.name));
+    lc_codec_clear(&mb_export_rep_desc, &out);
+    return code;
 }

@@ -6,6 +6,8 @@
 #include "mb_handlers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 const char *mb_api_decode(mb_call_t *c, const lc_msgdesc_t *desc, void *out, char *msg,
                           size_t msglen)
@@ -53,4 +55,53 @@ const char *mb_fail(mb_call_t *c, int rc, const char *what, char *msg, size_t ms
     }
     snprintf(msg, msglen, "%s failed", what);
     return LC_API_INTERNAL;
+}
+
+#define S_LABEL_MAX 32               /* bytes of a label in the associated data */
+#define S_AAD_MAX (16 + S_LABEL_MAX) /* member id bytes || label */
+
+/* The associated data of a sealed field: member id bytes || label. */
+static size_t s_aad(const lc_id_t *member, const char *label, uint8_t out[S_AAD_MAX])
+{
+    size_t n = strlen(label);
+    if (n > S_LABEL_MAX)
+        n = S_LABEL_MAX;
+    memcpy(out, member->b, sizeof member->b);
+    memcpy(out + sizeof member->b, label, n);
+    return sizeof member->b + n;
+}
+
+int mb_seal(const uint8_t key[LC_AEAD_KEY_LEN], const lc_id_t *member, const char *label,
+            const char *pt, mb_sealed_t *out)
+{
+    out->data = NULL;
+    out->len = 0;
+    if (!pt)
+        return LC_OK;
+    uint8_t aad[S_AAD_MAX];
+    size_t aad_len = s_aad(member, label, aad);
+    return lc_aead_seal(key, aad, aad_len, pt, strlen(pt), &out->data, &out->len);
+}
+
+int mb_open(const uint8_t key[LC_AEAD_KEY_LEN], const lc_id_t *member, const char *label,
+            const mb_sealed_t *in, char **out)
+{
+    *out = NULL;
+    if (!in->data)
+        return LC_OK;
+    uint8_t aad[S_AAD_MAX];
+    size_t aad_len = s_aad(member, label, aad);
+    uint8_t *pt = NULL;
+    size_t len = 0;
+    int rc = lc_aead_open(key, aad, aad_len, in->data, in->len, &pt, &len);
+    if (rc != LC_OK)
+        return rc;
+    *out = malloc(len + 1);
+    if (*out) {
+        memcpy(*out, pt, len);
+        (*out)[len] = '\0';
+    }
+    lc_secure_zero(pt, len);
+    free(pt);
+    return *out ? LC_OK : LC_ERR_NOMEM;
 }

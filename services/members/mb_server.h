@@ -11,7 +11,9 @@
  * distributed transaction (every step is idempotent, so a retry converges):
  *   - enroll creates the ledger account first (id = member id, "exists" counts as
  *     success) and then the member row, so a stored member always has an account;
- *   - freeze / unfreeze change the ledger flag first and then the member's status.
+ *   - freeze / unfreeze change the ledger flag first and then the member's status;
+ *   - consents and erasure never reach the ledger: erasure deletes the member's
+ *     data key (personal data: mb_store.h) in one transaction of this schema.
  */
 #ifndef MB_SERVER_H
 #define MB_SERVER_H

@@ -54,11 +54,14 @@ int mb_store_enroll(lc_db_t *db, const mb_new_member_t *m, bool *existed)
     *existed = false;
     s_idtext_t id, card_id, partner;
     s_numtext_t now;
+    s_idtext_t kid;
     char *key = s_bytea(m->key, LC_AEAD_KEY_LEN);
     char *email = m->email_enc ? s_bytea(m->email_enc, m->email_enc_len) : NULL;
-    if (!key || (m->email_enc && !email)) {
+    char *name = m->name_enc ? s_bytea(m->name_enc, m->name_enc_len) : NULL;
+    if (!key || (m->email_enc && !email) || (m->name_enc && !name)) {
         free(key);
         free(email);
+        free(name);
         return LC_ERR_NOMEM;
     }
     const char *p[] = {s_id(&m->id, id),
@@ -66,22 +69,31 @@ int mb_store_enroll(lc_db_t *db, const mb_new_member_t *m, bool *existed)
                        m->marketing ? "true" : "false",
                        m->profiling ? "true" : "false",
                        email,
-                       s_num(m->now, now)};
+                       s_num(m->now, now),
+                       name};
     bool inserted = false;
     int rc = lc_db_begin(db);
     if (rc == LC_OK)
         rc = s_exec_any(db,
                         "INSERT INTO members.members (id, enrolled_by, consent_marketing, "
-                        "consent_profiling, email_enc, created_at) "
-                        "VALUES ($1, $2, $3, $4, $5::bytea, $6) "
+                        "consent_profiling, email_enc, created_at, name_enc) "
+                        "VALUES ($1, $2, $3, $4, $5::bytea, $6, $7::bytea) "
                         "ON CONFLICT (id) DO NOTHING RETURNING id",
-                        6, p, &inserted);
+                        7, p, &inserted);
+    free(email);
+    free(name);
     if (rc == LC_OK && !inserted) {
         *existed = true;
         lc_db_rollback(db);
         free(key);
-        free(email);
         return LC_OK;
+    }
+    if (rc == LC_OK) {
+        const char *pe[] = {p[0], p[2], p[3], s_id(&m->key_id, kid), now};
+        rc = lc_db_exec(db,
+                        "INSERT INTO members.consent_events (member_id, marketing, profiling, "
+                        "source, key_id, at) VALUES ($1, $2, $3, 'enroll', $4, $5)",
+                        5, pe, NULL);
     }
     if (rc == LC_OK) {
         const char *pk[] = {p[0], key};
@@ -103,7 +115,6 @@ int mb_store_enroll(lc_db_t *db, const mb_new_member_t *m, bool *existed)
     else
         lc_db_rollback(db);
     free(key);
-    free(email);
     return rc;
 }
 
@@ -211,12 +222,15 @@ int mb_store_add_card(lc_db_t *db, const lc_id_t *card_id, const lc_id_t *member
     return rc;
 }
 
-int mb_store_set_status(lc_db_t *db, const lc_id_t *member, int status, const char *reason,
+int mb_store_set_status(lc_db_t *db, const lc_id_t *member, int status, const mb_sealed_t *reason,
                         const lc_id_t *key_id, int64_t now)
 {
     s_idtext_t mid, kid;
     s_numtext_t st, t;
-    const char *p[] = {s_id(member, mid), s_num(status, st), reason, s_id(key_id, kid),
+    char *sealed = reason->data ? s_bytea(reason->data, reason->len) : NULL;
+    if (reason->data && !sealed)
+        return LC_ERR_NOMEM;
+    const char *p[] = {s_id(member, mid), s_num(status, st), sealed, s_id(key_id, kid),
                        s_num(now, t)};
     bool found = false;
     int rc = lc_db_begin(db);
@@ -227,13 +241,14 @@ int mb_store_set_status(lc_db_t *db, const lc_id_t *member, int status, const ch
         rc = LC_ERR_NOT_FOUND;
     if (rc == LC_OK)
         rc = lc_db_exec(db,
-                        "INSERT INTO members.status_events (member_id, status, reason, key_id, "
-                        "at) VALUES ($1, $2, $3, $4, $5)",
+                        "INSERT INTO members.status_events (member_id, status, reason_enc, "
+                        "key_id, at) VALUES ($1, $2, $3::bytea, $4, $5)",
                         5, p, NULL);
     if (rc == LC_OK)
         rc = lc_db_commit(db);
     else
         lc_db_rollback(db);
+    free(sealed);
     return rc;
 }
 
@@ -356,4 +371,343 @@ int mb_store_code_update(lc_db_t *db, const mb_code_row_t *row)
                        row->st.invalidated ? "true" : "false"};
     return lc_db_exec(db, "UPDATE members.codes SET failures = $2, invalidated = $3 WHERE id = $1",
                       3, p, NULL);
+}
+
+/* ---- personal data, consents, erasure ------------------------------------------------ */
+
+void mb_sealed_clear(mb_sealed_t *s)
+{
+    free(s->data);
+    s->data = NULL;
+    s->len = 0;
+}
+
+void mb_member_row_clear(mb_member_row_t *row)
+{
+    mb_sealed_clear(&row->email);
+    mb_sealed_clear(&row->name);
+}
+
+/* Column col of row r, selected as encode(x, 'hex'), into out (NULL stays empty). */
+static int s_sealed_get(const lc_dbres_t *res, int r, int col, mb_sealed_t *out)
+{
+    out->data = NULL;
+    out->len = 0;
+    const char *hex = lc_dbres_get(res, r, col);
+    if (!hex)
+        return LC_OK;
+    size_t len = strlen(hex) / 2;
+    out->data = malloc(len ? len : 1);
+    if (!out->data)
+        return LC_ERR_NOMEM;
+    int rc = lc_hex_decode(hex, out->data, len);
+    if (rc != LC_OK) {
+        mb_sealed_clear(out);
+        return LC_ERR_DB;
+    }
+    out->len = len;
+    return LC_OK;
+}
+
+static bool s_bool(const lc_dbres_t *res, int r, int col)
+{
+    const char *v = lc_dbres_get(res, r, col);
+    return v && v[0] == 't';
+}
+
+int mb_store_member_row(lc_db_t *db, const lc_id_t *id, mb_member_row_t *out)
+{
+    s_idtext_t t;
+    const char *p[] = {s_id(id, t)};
+    lc_dbres_t *res = NULL;
+    int64_t status = 0;
+    memset(out, 0, sizeof *out);
+    int rc = lc_db_exec(db,
+                        "SELECT status, consent_marketing, consent_profiling, enrolled_by, "
+                        "created_at, erased_at, encode(email_enc, 'hex'), encode(name_enc, 'hex') "
+                        "FROM members.members WHERE id = $1",
+                        1, p, &res);
+    if (rc == LC_OK && lc_dbres_rows(res) == 0)
+        rc = LC_ERR_NOT_FOUND;
+    if (rc == LC_OK)
+        rc = lc_dbres_i64(res, 0, 0, &status);
+    if (rc == LC_OK) {
+        out->status = (int)status;
+        out->consents.marketing = s_bool(res, 0, 1);
+        out->consents.profiling = s_bool(res, 0, 2);
+        rc = lc_dbres_id(res, 0, 3, &out->enrolled_by);
+    }
+    if (rc == LC_OK)
+        rc = lc_dbres_i64(res, 0, 4, &out->created_at);
+    if (rc == LC_OK)
+        rc = lc_dbres_i64(res, 0, 5, &out->erased_at);
+    if (rc == LC_OK)
+        rc = s_sealed_get(res, 0, 6, &out->email);
+    if (rc == LC_OK)
+        rc = s_sealed_get(res, 0, 7, &out->name);
+    lc_dbres_free(&res);
+    if (rc != LC_OK)
+        mb_member_row_clear(out);
+    return rc;
+}
+
+int mb_store_member_key(lc_db_t *db, const lc_id_t *id, uint8_t key[LC_AEAD_KEY_LEN])
+{
+    s_idtext_t t;
+    const char *p[] = {s_id(id, t)};
+    lc_dbres_t *res = NULL;
+    int rc = lc_db_exec(db, "SELECT key FROM members.member_keys WHERE member_id = $1", 1, p, &res);
+    if (rc == LC_OK && lc_dbres_rows(res) == 0)
+        rc = LC_ERR_NOT_FOUND;
+    if (rc == LC_OK)
+        rc = lc_dbres_bytea(res, 0, 0, key, LC_AEAD_KEY_LEN);
+    lc_dbres_free(&res);
+    return rc;
+}
+
+/* The time of the member's last consent change (its enrollment when none). */
+static int s_consents_updated(lc_db_t *db, const char *member, int64_t *at)
+{
+    const char *p[] = {member};
+    lc_dbres_t *res = NULL;
+    int rc = lc_db_exec(db,
+                        "SELECT coalesce((SELECT max(at) FROM members.consent_events "
+                        "WHERE member_id = $1), created_at) FROM members.members WHERE id = $1",
+                        1, p, &res);
+    if (rc == LC_OK && lc_dbres_rows(res) == 0)
+        rc = LC_ERR_NOT_FOUND;
+    if (rc == LC_OK)
+        rc = lc_dbres_i64(res, 0, 0, at);
+    lc_dbres_free(&res);
+    return rc;
+}
+
+int mb_store_set_consents(lc_db_t *db, const lc_id_t *member, const bool *marketing,
+                          const bool *profiling, const lc_id_t *key_id, int64_t now,
+                          mb_consents_t *now_out, int64_t *updated_at)
+{
+    s_idtext_t mid, kid;
+    s_numtext_t t;
+    lc_dbres_t *res = NULL;
+    const char *p[] = {s_id(member, mid), NULL, NULL, s_id(key_id, kid), s_num(now, t)};
+    int rc = lc_db_begin(db);
+    if (rc == LC_OK)
+        rc = lc_db_exec(db,
+                        "SELECT consent_marketing, consent_profiling FROM members.members "
+                        "WHERE id = $1 FOR UPDATE",
+                        1, p, &res);
+    if (rc == LC_OK && lc_dbres_rows(res) == 0)
+        rc = LC_ERR_NOT_FOUND;
+    mb_consents_t old = {0}, cur = {0};
+    if (rc == LC_OK) {
+        old.marketing = s_bool(res, 0, 0);
+        old.profiling = s_bool(res, 0, 1);
+        cur.marketing = marketing ? *marketing : old.marketing;
+        cur.profiling = profiling ? *profiling : old.profiling;
+    }
+    lc_dbres_free(&res);
+    p[1] = cur.marketing ? "true" : "false";
+    p[2] = cur.profiling ? "true" : "false";
+    if (rc == LC_OK && (cur.marketing != old.marketing || cur.profiling != old.profiling)) {
+        rc = lc_db_exec(db,
+                        "UPDATE members.members SET consent_marketing = $2, "
+                        "consent_profiling = $3 WHERE id = $1",
+                        3, p, NULL);
+        if (rc == LC_OK)
+            rc = lc_db_exec(db,
+                            "INSERT INTO members.consent_events (member_id, marketing, "
+                            "profiling, source, key_id, at) VALUES ($1, $2, $3, 'app', $4, $5)",
+                            5, p, NULL);
+    }
+    if (rc == LC_OK)
+        rc = s_consents_updated(db, p[0], updated_at);
+    if (rc == LC_OK)
+        rc = lc_db_commit(db);
+    else
+        lc_db_rollback(db);
+    *now_out = cur;
+    return rc;
+}
+
+int mb_store_erase(lc_db_t *db, const lc_id_t *member, const lc_id_t *key_id, int64_t now,
+                   int64_t *erased_at)
+{
+    s_idtext_t mid, kid;
+    s_numtext_t t;
+    lc_dbres_t *res = NULL;
+    const char *p[] = {s_id(member, mid), s_id(key_id, kid), s_num(now, t)};
+    *erased_at = 0;
+    bool consented = false;
+    int rc = lc_db_begin(db);
+    if (rc == LC_OK)
+        rc = lc_db_exec(db,
+                        "SELECT erased_at, consent_marketing OR consent_profiling "
+                        "FROM members.members WHERE id = $1 FOR UPDATE",
+                        1, p, &res);
+    if (rc == LC_OK && lc_dbres_rows(res) == 0)
+        rc = LC_ERR_NOT_FOUND;
+    if (rc == LC_OK) {
+        rc = lc_dbres_i64(res, 0, 0, erased_at);
+        consented = s_bool(res, 0, 1);
+    }
+    lc_dbres_free(&res);
+    if (rc == LC_OK && *erased_at != 0) { /* erased already: nothing to do */
+        lc_db_rollback(db);
+        return LC_OK;
+    }
+    if (rc == LC_OK)
+        rc = lc_db_exec(db, "DELETE FROM members.member_keys WHERE member_id = $1", 1, p, NULL);
+    if (rc == LC_OK)
+        rc = lc_db_exec(db,
+                        "UPDATE members.status_events SET reason = NULL "
+                        "WHERE member_id = $1 AND reason IS NOT NULL",
+                        1, p, NULL);
+    if (rc == LC_OK && consented)
+        rc = lc_db_exec(db,
+                        "INSERT INTO members.consent_events (member_id, marketing, profiling, "
+                        "source, key_id, at) VALUES ($1, false, false, 'erasure', $2, $3)",
+                        3, p, NULL);
+    if (rc == LC_OK) {
+        const char *pu[] = {p[0], p[2]};
+        rc = lc_db_exec(db,
+                        "UPDATE members.members SET erased_at = $2, consent_marketing = false, "
+                        "consent_profiling = false WHERE id = $1",
+                        2, pu, NULL);
+    }
+    if (rc == LC_OK)
+        rc = lc_db_commit(db);
+    else
+        lc_db_rollback(db);
+    *erased_at = rc == LC_OK ? now : 0;
+    return rc;
+}
+
+/* Runs sql ($1 = member, $2 = the row limit) and allocates one zeroed item of size
+ * bytes per row into *items; *res (caller frees) holds the rows. */
+static int s_export_rows(lc_db_t *db, const char *sql, const lc_id_t *member, size_t size,
+                         void **items, size_t *n, lc_dbres_t **res)
+{
+    s_idtext_t m;
+    s_numtext_t lim;
+    const char *p[] = {s_id(member, m), s_num(MB_EXPORT_ROWS_MAX, lim)};
+    *items = NULL;
+    *n = 0;
+    int rc = lc_db_exec(db, sql, 2, p, res);
+    if (rc != LC_OK)
+        return rc;
+    size_t rows = (size_t)lc_dbres_rows(*res);
+    *items = calloc(rows ? rows : 1, size);
+    if (!*items)
+        return LC_ERR_NOMEM;
+    *n = rows;
+    return LC_OK;
+}
+
+int mb_store_export_cards(lc_db_t *db, const lc_id_t *member, mb_export_card_t **out, size_t *n)
+{
+    lc_dbres_t *res = NULL;
+    int rc = s_export_rows(db,
+                           "SELECT card_number, added_by, created_at FROM members.cards "
+                           "WHERE member_id = $1 ORDER BY created_at, card_number LIMIT $2",
+                           member, sizeof **out, (void **)out, n, &res);
+    for (size_t r = 0; rc == LC_OK && r < *n; r++) {
+        mb_export_card_t *c = &(*out)[r];
+        const char *num = lc_dbres_get(res, (int)r, 0);
+        c->card_number = strdup(num ? num : "");
+        rc = c->card_number ? lc_dbres_id(res, (int)r, 1, &c->added_by) : LC_ERR_NOMEM;
+        if (rc == LC_OK)
+            rc = lc_dbres_i64(res, (int)r, 2, &c->created_at);
+    }
+    lc_dbres_free(&res);
+    return rc;
+}
+
+int mb_store_consent_events(lc_db_t *db, const lc_id_t *member, mb_consent_event_t **out, size_t *n)
+{
+    lc_dbres_t *res = NULL;
+    int rc = s_export_rows(db,
+                           "SELECT marketing, profiling, source, at FROM members.consent_events "
+                           "WHERE member_id = $1 ORDER BY at LIMIT $2",
+                           member, sizeof **out, (void **)out, n, &res);
+    for (size_t r = 0; rc == LC_OK && r < *n; r++) {
+        mb_consent_event_t *e = &(*out)[r];
+        uint32_t source = 0;
+        e->marketing = s_bool(res, (int)r, 0);
+        e->profiling = s_bool(res, (int)r, 1);
+        const char *src = lc_dbres_get(res, (int)r, 2);
+        rc = lc_value_of(mb_consent_source_names, src ? src : "", &source) == LC_OK ? LC_OK
+                                                                                    : LC_ERR_DB;
+        e->source = (int)source;
+        if (rc == LC_OK)
+            rc = lc_dbres_i64(res, (int)r, 3, &e->at);
+    }
+    lc_dbres_free(&res);
+    return rc;
+}
+
+int mb_store_status_events(lc_db_t *db, const lc_id_t *member, mb_status_event_t **out,
+                           mb_sealed_t **sealed, size_t *n)
+{
+    lc_dbres_t *res = NULL;
+    *sealed = NULL;
+    int rc = s_export_rows(db,
+                           "SELECT status, reason, encode(reason_enc, 'hex'), at "
+                           "FROM members.status_events WHERE member_id = $1 ORDER BY at LIMIT $2",
+                           member, sizeof **out, (void **)out, n, &res);
+    if (rc == LC_OK) {
+        *sealed = calloc(*n ? *n : 1, sizeof **sealed);
+        if (!*sealed)
+            rc = LC_ERR_NOMEM;
+    }
+    for (size_t r = 0; rc == LC_OK && r < *n; r++) {
+        mb_status_event_t *e = &(*out)[r];
+        int64_t status = 0;
+        rc = lc_dbres_i64(res, (int)r, 0, &status);
+        e->status = (int)status;
+        const char *legacy = lc_dbres_get(res, (int)r, 1);
+        if (rc == LC_OK && legacy && !(e->reason = strdup(legacy)))
+            rc = LC_ERR_NOMEM;
+        if (rc == LC_OK)
+            rc = s_sealed_get(res, (int)r, 2, &(*sealed)[r]);
+        if (rc == LC_OK)
+            rc = lc_dbres_i64(res, (int)r, 3, &e->at);
+    }
+    lc_dbres_free(&res);
+    return rc;
+}
+
+int mb_store_export_codes(lc_db_t *db, const lc_id_t *member, mb_export_code_t **out, size_t *n)
+{
+    lc_dbres_t *res = NULL;
+    int rc = s_export_rows(db,
+                           "SELECT created_at, expires_at, used_at, failures, invalidated "
+                           "FROM members.codes WHERE member_id = $1 ORDER BY created_at, id "
+                           "LIMIT $2",
+                           member, sizeof **out, (void **)out, n, &res);
+    for (size_t r = 0; rc == LC_OK && r < *n; r++) {
+        mb_export_code_t *c = &(*out)[r];
+        rc = lc_dbres_i64(res, (int)r, 0, &c->created_at);
+        if (rc == LC_OK)
+            rc = lc_dbres_i64(res, (int)r, 1, &c->expires_at);
+        if (rc == LC_OK)
+            rc = lc_dbres_i64(res, (int)r, 2, &c->used_at);
+        if (rc == LC_OK)
+            rc = lc_dbres_i64(res, (int)r, 3, &c->failures);
+        c->invalidated = s_bool(res, (int)r, 4);
+    }
+    lc_dbres_free(&res);
+    return rc;
+}
+
+int mb_store_code_failures(lc_db_t *db, const lc_id_t *member, mb_code_failure_t **out, size_t *n)
+{
+    lc_dbres_t *res = NULL;
+    int rc = s_export_rows(db,
+                           "SELECT at FROM members.code_failures WHERE member_id = $1 "
+                           "ORDER BY at LIMIT $2",
+                           member, sizeof **out, (void **)out, n, &res);
+    for (size_t r = 0; rc == LC_OK && r < *n; r++)
+        rc = lc_dbres_i64(res, (int)r, 0, &(*out)[r].at);
+    lc_dbres_free(&res);
+    return rc;
 }

@@ -4,6 +4,19 @@
  * LC_ERR_NOT_FOUND, LC_ERR_CONFLICT where documented, or the lc_db error
  * (LC_ERR_DB, LC_ERR_UNAVAILABLE). Functions that write several rows run their
  * own transaction; the code functions run inside the caller's (mb_h_code.c).
+ *
+ * Personal data (002_privacy.sql). The columns that hold something about the
+ * person, and how:
+ *   members.email_enc, members.name_enc, status_events.reason_enc: sealed with
+ *     AES-256-GCM under the member's own key (member_keys.key), associated data =
+ *     member id bytes || field label (MB_AAD_*: mb_handlers.h mb_seal / mb_open);
+ *     this module stores and returns them sealed, it never sees the plaintext;
+ *   cards.card_number: pseudonymous numbers, in clear (cards are looked up by
+ *     number); consents and their history, code metadata, status and times: no
+ *     free text, kept as they are.
+ * Erasure deletes the key row (the ciphertexts stay, unreadable), clears any
+ * status reason stored in clear before v2, and withdraws the consents. Nothing
+ * personal is ever written in clear: not to these tables and not to the log.
  */
 #ifndef MB_STORE_H
 #define MB_STORE_H
@@ -29,10 +42,32 @@ typedef struct mb_new_member {
     const uint8_t *key;       /* LC_AEAD_KEY_LEN bytes: the member's data key */
     const uint8_t *email_enc; /* NULL when no email */
     size_t email_enc_len;
+    const uint8_t *name_enc; /* NULL when no name */
+    size_t name_enc_len;
+    lc_id_t key_id; /* the API key that enrolled (recorded with the consents) */
     int64_t now;
 } mb_new_member_t;
 
-/* Inserts the member, its key and its first card in one transaction. Returns 0;
+/* A sealed value as stored: nonce || ciphertext || tag (data owned; NULL: none). */
+typedef struct mb_sealed {
+    uint8_t *data;
+    size_t len;
+} mb_sealed_t;
+void mb_sealed_clear(mb_sealed_t *s);
+
+/* A member's row. */
+typedef struct mb_member_row {
+    int status;             /* mb_status_t */
+    mb_consents_t consents; /* current */
+    lc_id_t enrolled_by;
+    int64_t created_at;
+    int64_t erased_at; /* 0: not erased */
+    mb_sealed_t email, name;
+} mb_member_row_t;
+void mb_member_row_clear(mb_member_row_t *row);
+
+/* Inserts the member, its key, its first card and its first consent event in one
+ * transaction. Returns 0;
  * LC_ERR_CONFLICT when the card number is taken (nothing written); or *existed =
  * true (and 0) when a member with that id exists already (nothing written). */
 int mb_store_enroll(lc_db_t *db, const mb_new_member_t *m, bool *existed);
@@ -41,6 +76,29 @@ int mb_store_enroll(lc_db_t *db, const mb_new_member_t *m, bool *existed);
 int mb_store_member_status(lc_db_t *db, const lc_id_t *id, int *status);
 /* The same, locking the member's row for the rest of the caller's transaction. */
 int mb_store_member_lock(lc_db_t *db, const lc_id_t *id, int *status);
+
+/* The member's row (LC_ERR_NOT_FOUND when there is no such member); clear out
+ * with mb_member_row_clear. */
+int mb_store_member_row(lc_db_t *db, const lc_id_t *id, mb_member_row_t *out);
+
+/* The member's data key; LC_ERR_NOT_FOUND once erased (or no such member). */
+int mb_store_member_key(lc_db_t *db, const lc_id_t *id, uint8_t key[LC_AEAD_KEY_LEN]);
+
+/* Sets the consents given (NULL: unchanged) and records the change, in one
+ * transaction; a call that changes nothing records nothing. *now_out gets the
+ * consents after the call, *updated_at the time of the last recorded change.
+ * LC_ERR_NOT_FOUND when there is no such member. */
+int mb_store_set_consents(lc_db_t *db, const lc_id_t *member, const bool *marketing,
+                          const bool *profiling, const lc_id_t *key_id, int64_t now,
+                          mb_consents_t *now_out, int64_t *updated_at);
+
+/* Erases the member's personal data in one transaction: deletes its key, clears
+ * status reasons stored in clear, withdraws its consents (recorded as source
+ * erasure when they were given) and sets erased_at = now. An erased member is
+ * left as it is. *erased_at gets the (first) erasure's time. LC_ERR_NOT_FOUND when
+ * there is no such member. */
+int mb_store_erase(lc_db_t *db, const lc_id_t *member, const lc_id_t *key_id, int64_t now,
+                   int64_t *erased_at);
 
 /* The member's card numbers, oldest first: up to max into cards. */
 int mb_store_member_cards(lc_db_t *db, const lc_id_t *id, char (*cards)[MB_CARD_DIGITS + 1],
@@ -57,9 +115,24 @@ int mb_store_card_by_id(lc_db_t *db, const lc_id_t *card_id, char card[MB_CARD_D
 int mb_store_add_card(lc_db_t *db, const lc_id_t *card_id, const lc_id_t *member, const char *card,
                       const lc_id_t *partner, int64_t now);
 
-/* Sets the member's status and records who and why, in one transaction. */
-int mb_store_set_status(lc_db_t *db, const lc_id_t *member, int status, const char *reason,
+/* Sets the member's status and records who and why (reason sealed under the
+ * member's key; reason->data NULL: not kept, the member is erased), in one
+ * transaction. */
+int mb_store_set_status(lc_db_t *db, const lc_id_t *member, int status, const mb_sealed_t *reason,
                         const lc_id_t *key_id, int64_t now);
+
+/* ---- export: each fills a new array (caller frees; lc_codec_clear of the reply
+ * that holds it does), oldest first, at most MB_EXPORT_ROWS_MAX rows ---------- */
+
+int mb_store_export_cards(lc_db_t *db, const lc_id_t *member, mb_export_card_t **out, size_t *n);
+int mb_store_consent_events(lc_db_t *db, const lc_id_t *member, mb_consent_event_t **out,
+                            size_t *n);
+/* (*sealed)[i] is event i's sealed reason (caller frees each and the array with
+ * mb_sealed_clear / free); a reason stored in clear before v2 is in reason. */
+int mb_store_status_events(lc_db_t *db, const lc_id_t *member, mb_status_event_t **out,
+                           mb_sealed_t **sealed, size_t *n);
+int mb_store_export_codes(lc_db_t *db, const lc_id_t *member, mb_export_code_t **out, size_t *n);
+int mb_store_code_failures(lc_db_t *db, const lc_id_t *member, mb_code_failure_t **out, size_t *n);
 
 /* Stores (or, for a retry of the same issue, replaces) code id's hash and expiry.
  * LC_ERR_CONFLICT when that code id was used already or belongs to another member. */

@@ -610,7 +610,9 @@ static void members_freeze_blocks_codes_and_freezes_ledger_account(void **state)
     char admin[LC_ID_STRLEN + 1];
     th_id_text(ADMIN_KEY, admin);
     assert_int_equal(s_sql("SELECT count(*) FROM members.status_events WHERE member_id = '%s' AND "
-                           "status = 2 AND key_id = '%s' AND reason = 'card reported stolen'",
+                           "status = 2 AND key_id = '%s' AND reason IS NULL AND "
+                           "reason_enc IS NOT NULL AND position(convert_to('stolen', 'UTF8') "
+                           "in reason_enc) = 0",
                            id, admin),
                      1);
     assert_null(s_api(MB_TYPE_ISSUE_CODE, LC_ROLE_APP, "freeze-code-1", s_id_param(id), NULL, code,

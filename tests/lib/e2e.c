@@ -40,6 +40,8 @@ static void s_gateway_spawn(e2e_t *e)
         setenv("COAL_MEMBERS_CONNECT", e->members.endpoint[0] ? e->members.endpoint : "ipc:///nonexistent", 1);
         setenv("COAL_SETTLEMENT_CONNECT",
                e->settlement.endpoint[0] ? e->settlement.endpoint : "ipc:///nonexistent", 1);
+        setenv("COAL_DONATION_CONNECT",
+               e->donation.endpoint[0] ? e->donation.endpoint : "ipc:///nonexistent", 1);
         setenv("COAL_GATEWAY_BUS_TIMEOUT_MS", "1000", 0);
         for (size_t i = 0; i < sizeof e->gw_env / sizeof e->gw_env[0] && e->gw_env[i]; i++)
             putenv(e->gw_env[i]);
@@ -93,6 +95,14 @@ void e2e_start(e2e_t *e, bool services, const char *const *gw_env, const char *c
         env[n++] = members;
         env[n++] = "COAL_SETTLEMENT_MATURE_INTERVAL_MS=100";
         th_svc_start(&e->settlement, "settlement", e->db, env);
+        /* donation: the ledger and the svc_env given, its receipt keys beside the
+         * gateway's secrets */
+        char dsecrets[300];
+        snprintf(dsecrets, sizeof dsecrets, "COAL_DONATION_SECRETS_DIR=%s", e->secrets);
+        n -= 2; /* not members' endpoint nor settlement's interval */
+        env[n++] = dsecrets;
+        env[n] = NULL;
+        th_svc_start(&e->donation, "donation", e->db, env);
     }
     s_gateway_spawn(e);
     char path[300];
@@ -142,6 +152,7 @@ void e2e_stop(e2e_t *e)
         e->gw_env[i] = NULL;
     }
     if (e->services) {
+        th_svc_stop(&e->donation);
         th_svc_stop(&e->settlement);
         th_svc_stop(&e->members);
         th_ledger_stop(&e->ledger);

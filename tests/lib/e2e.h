@@ -1,7 +1,7 @@
 /*
  * e2e.h: end-to-end tests drive the real processes over HTTP: PostgreSQL (from
  * tests/run.sh), the ledger, members, settlement and the gateway, each a child
- * process on private endpoints and a database of its own (th_db_create). The
+ * process on private endpoints (donation too) and a database of its own (th_db_create). The
  * HTTP client is libcurl; nothing is mocked.
  */
 #ifndef E2E_H
@@ -16,8 +16,8 @@
 typedef struct e2e {
     char db[64];
     th_ledger_t ledger;
-    th_svc_t members, settlement;
-    bool services;          /* ledger, members and settlement were started */
+    th_svc_t members, settlement, donation;
+    bool services;          /* ledger, members, settlement and donation were started */
     pid_t gw_pid;
     int port;
     char gw_log[256];

@@ -28,7 +28,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 
-const TAGS = new Set(['admin', 'partner', 'app', 'health']);
+const TAGS = new Set(['admin', 'partner', 'app', 'finance', 'health']);
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 const EXCERPT = 300;
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lc_api.h"
 #include "lc_codec.h"
 #include "lc_crypto.h"
 #include "lc_err.h"
@@ -1096,6 +1097,25 @@ static void codec_strs_round_trip_and_limits(void **state)
     }
 }
 
+static void codec_str_min_length_enforced(void **state)
+{
+    (void)state;
+    lc_money_t m;
+    lc_codec_err_t err;
+    const char *bad[] = {"{\"amount\":1,\"currency\":\"\"}", "{\"amount\":1,\"currency\":\"EU\"}",
+                         "{\"amount\":1,\"currency\":\"EURO\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *j = json_loads(bad[i], 0, NULL);
+        assert_int_equal(lc_codec_decode(&lc_money_desc, j, &m, &err), LC_ERR_INVALID);
+        assert_string_equal(err.path, "currency");
+        json_decref(j);
+    }
+    json_t *j = json_loads("{\"amount\":1,\"currency\":\"EUR\"}", 0, NULL);
+    assert_int_equal(lc_codec_decode(&lc_money_desc, j, &m, &err), LC_OK);
+    lc_codec_clear(&lc_money_desc, &m);
+    json_decref(j);
+}
+
 /* ---- time --------------------------------------------------------------------------- */
 
 static int64_t parse_ok(const char *text)
@@ -1356,6 +1376,7 @@ int main(void)
         cmocka_unit_test(codec_clear_idempotent),
         cmocka_unit_test(codec_name_lookup),
         cmocka_unit_test(codec_strs_round_trip_and_limits),
+        cmocka_unit_test(codec_str_min_length_enforced),
         cmocka_unit_test(time_parse_utc_z),
         cmocka_unit_test(time_parse_offsets),
         cmocka_unit_test(time_parse_fractions),

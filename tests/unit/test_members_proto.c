@@ -32,6 +32,7 @@
 static const tc_enum_t s_enums[] = {
     {mb_status_names, "status"},
     {mb_tier_names, "tier"},
+    {mb_consent_source_names, "consent_source"},
 };
 #define N_ENUMS (sizeof s_enums / sizeof s_enums[0])
 
@@ -69,8 +70,9 @@ static void members_proto_documents_every_type_and_field(void **state)
 static void members_proto_types_are_found(void **state)
 {
     (void)state;
-    const char *api[] = {MB_TYPE_ENROLL,     MB_TYPE_ADD_CARD, MB_TYPE_CARD_BALANCE, MB_TYPE_GET,
-                         MB_TYPE_ISSUE_CODE, MB_TYPE_FREEZE,   MB_TYPE_UNFREEZE};
+    const char *api[] = {
+        MB_TYPE_ENROLL, MB_TYPE_ADD_CARD, MB_TYPE_CARD_BALANCE, MB_TYPE_GET,   MB_TYPE_ISSUE_CODE,
+        MB_TYPE_FREEZE, MB_TYPE_UNFREEZE, MB_TYPE_SET_CONSENTS, MB_TYPE_ERASE, MB_TYPE_EXPORT};
     const char *internal[] = {MB_TYPE_PING, MB_TYPE_RESOLVE_CARD, MB_TYPE_CONSUME_CODE};
     for (size_t i = 0; i < sizeof api / sizeof api[0]; i++) {
         const mb_msgtype_t *t = mb_msgtype_find(api[i]);
