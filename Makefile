@@ -155,6 +155,7 @@ INTEGRATION_TESTS := \
 E2E_TESTS := \
 	test_gateway \
 	test_gateway_tls \
+	test_gateway_hostile \
 	test_journey \
 	test_donation_e2e \
 	test_members_privacy
