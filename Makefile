@@ -156,6 +156,7 @@ E2E_TESTS := \
 	test_gateway \
 	test_gateway_tls \
 	test_gateway_hostile \
+	test_authz_matrix \
 	test_journey \
 	test_donation_e2e \
 	test_members_privacy
@@ -279,6 +280,12 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(UNIT_LIB_OBJ) $(SERVICE_A) $(LIBCOMMON_
 $(O)/tests/integration/%: $(O)/tests/integration/%.o $(TESTLIB_OBJ) $(SERVICE_A) $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(TEST_LIBS) -o $@
+
+# The authorization matrix walks the gateway's own route table.
+$(O)/tests/e2e/test_authz_matrix: $(O)/tests/e2e/test_authz_matrix.o $(O)/tests/lib/e2e.o \
+                                  $(TESTLIB_OBJ) $(GATEWAY_A) $(LIBCOMMON_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl) $(TEST_LIBS) -o $@
 
 $(O)/tests/e2e/%: $(O)/tests/e2e/%.o $(O)/tests/lib/e2e.o $(TESTLIB_OBJ) $(LIBCOMMON_A)
 	@mkdir -p $(@D)
