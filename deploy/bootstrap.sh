@@ -13,7 +13,7 @@ PACKAGES=(
     libzmq3-dev libpq-dev libssl-dev libjansson-dev libcmocka-dev
     libmicrohttpd-dev libcurl4-openssl-dev
     postgresql postgresql-contrib
-    openssl procps
+    openssl procps valgrind
     clang libclang-rt-14-dev
 )
 
