@@ -50,7 +50,8 @@ LIBCOMMON_SRC := \
 	libcommon/lc_api.c \
 	libcommon/lc_db.c \
 	libcommon/lc_bus.c \
-	libcommon/lc_period.c
+	libcommon/lc_period.c \
+	libcommon/lc_journal.c
 
 # Everything of the ledger except main.c, so unit tests can link the state machine.
 LEDGER_SRC := \
@@ -77,6 +78,7 @@ MEMBERS_SRC := \
 	services/members/mb_h_read.c \
 	services/members/mb_h_code.c \
 	services/members/mb_h_status.c \
+	services/members/mb_history.c \
 	services/members/mb_server.c
 
 SETTLEMENT_SRC := \
@@ -88,6 +90,7 @@ SETTLEMENT_SRC := \
 	services/settlement/st_partners.c \
 	services/settlement/st_earn.c \
 	services/settlement/st_mature.c \
+	services/settlement/st_expire.c \
 	services/settlement/st_redeem.c \
 	services/settlement/st_return.c \
 	services/settlement/st_grant.c
@@ -146,7 +149,10 @@ INTEGRATION_TESTS := \
 	test_ledger_crash \
 	test_members \
 	test_members_data_protection \
+	test_members_history \
+	test_journal \
 	test_settlement \
+	test_settlement_expiry \
 	test_donation \
 	test_donation_privileges \
 	test_privileges

@@ -4,8 +4,10 @@
  * tests/unit/test_members_proto.c fails when the two disagree.
  */
 #include "lc_members_msg.h"
+#include "lc_api.h"
 #include "lc_codec_macros.h"
 
+#include <stdint.h>
 #include <string.h>
 
 const lc_name_t mb_status_names[] = {
@@ -26,6 +28,21 @@ const lc_name_t mb_consent_source_names[] = {
     {"app", MB_CONSENT_APP},
     {"erasure", MB_CONSENT_ERASURE},
     {"migration", MB_CONSENT_MIGRATION},
+    {NULL, 0},
+};
+
+const lc_name_t mb_history_type_names[] = {
+    {"earn", MB_HISTORY_EARN},
+    {"bonus", MB_HISTORY_BONUS},
+    {"pending", MB_HISTORY_PENDING},
+    {"matured", MB_HISTORY_MATURED},
+    {"redemption", MB_HISTORY_REDEMPTION},
+    {"refund", MB_HISTORY_REFUND},
+    {"return", MB_HISTORY_RETURN},
+    {"grant", MB_HISTORY_GRANT},
+    {"donation", MB_HISTORY_DONATION},
+    {"expiry", MB_HISTORY_EXPIRY},
+    {"adjustment", MB_HISTORY_ADJUSTMENT},
     {NULL, 0},
 };
 
@@ -236,6 +253,28 @@ static const lc_field_t export_rep_fields[] = {
 };
 DESC(mb_export_rep_desc, mb_export_rep_t, export_rep_fields);
 
+static const lc_field_t history_item_fields[] = {
+    ID_F(mb_history_item_t, id, "id", REQ, "the ledger transfer (usable as starting_after)"),
+    STR_F(mb_history_item_t, type, "type", REQ, MB_HISTORY_TYPE_MAX,
+          "earn, bonus, pending, matured, redemption, refund, return, grant, donation, expiry "
+          "or adjustment"),
+    I64_F(mb_history_item_t, points, "points", ALW, -9007199254740991, 9007199254740991,
+          "points, + credited to the member, - debited"),
+    ID_F(mb_history_item_t, partner_id, "partner_id", 0, "the partner, when one is involved"),
+    ID_F(mb_history_item_t, charity_id, "charity_id", 0, "the charity of a donation"),
+    TIME_F(mb_history_item_t, at, "at", REQ, "when the ledger booked it"),
+    I64_F(mb_history_item_t, seq, "seq", REQ, 1, INT64_MAX,
+          "journal sequence number (usable as starting_after)"),
+};
+DESC(mb_history_item_desc, mb_history_item_t, history_item_fields);
+
+static const lc_field_t history_rep_fields[] = {
+    ARR_F(mb_history_rep_t, data, ndata, "data", ALW, mb_history_item_desc, 0, LC_API_LIST_MAX,
+          "entries, newest first"),
+    BOOL_F(mb_history_rep_t, has_more, "has_more", ALW, "more entries after the last one"),
+};
+DESC(mb_history_rep_desc, mb_history_rep_t, history_rep_fields);
+
 const mb_msgtype_t mb_msgtypes[] = {
     {MB_TYPE_PING, false, &mb_empty_desc, &mb_empty_desc, "liveness (the gateway's /healthz)"},
     {MB_TYPE_ENROLL, true, &mb_enroll_req_desc, &mb_enroll_rep_desc,
@@ -278,6 +317,10 @@ const mb_msgtype_t mb_msgtypes[] = {
      "API GET /v1/members/{id}/export (app): everything stored about the member (record, "
      "decrypted personal data, cards, consents and their history, status events, code "
      "metadata, ledger balance). Errors: not_found"},
+    {MB_TYPE_HISTORY, true, &mb_empty_desc, &mb_history_rep_desc,
+     "API GET /v1/members/{id}/history (app; query limit 1..1000, default 50, and "
+     "starting_after, an entry's id or seq): the member's point movements, newest first, from "
+     "the ledger's journal (a few hundred ms behind it). Errors: not_found, invalid_request"},
     {NULL, false, NULL, NULL, NULL},
 };
 

@@ -219,6 +219,41 @@ typedef struct mb_export_rep {
     mb_export_balance_t balance;
 } mb_export_rep_t;
 
+/* members.history (GET /v1/members/{id}/history): the member's journal entries,
+ * newest first. Derived from the ledger's journal by services/members/mb_history.c. */
+typedef enum mb_history_type {
+    MB_HISTORY_EARN = 1,       /* points earned at a partner (posted at once) */
+    MB_HISTORY_BONUS = 2,      /* a bonus funded by a supplier or the coalition */
+    MB_HISTORY_PENDING = 3,    /* an earn held until it matures (not yet spendable) */
+    MB_HISTORY_MATURED = 4,    /* a pending earn became spendable */
+    MB_HISTORY_REDEMPTION = 5, /* a captured redemption (authorizations are not shown) */
+    MB_HISTORY_REFUND = 6,     /* a refund of a captured redemption */
+    MB_HISTORY_RETURN = 7,     /* goods returned: earned points taken back */
+    MB_HISTORY_GRANT = 8,      /* survey, referral, goodwill points from a partner */
+    MB_HISTORY_DONATION = 9,   /* points given to a charity or the shared pool */
+    MB_HISTORY_EXPIRY = 10,    /* points of an expired lot */
+    MB_HISTORY_ADJUSTMENT = 11,/* anything else that moved the member's points */
+} mb_history_type_t;
+extern const lc_name_t mb_history_type_names[];
+#define MB_HISTORY_TYPE_MAX 16 /* longest type name */
+#define MB_HISTORY_DEFAULT 50  /* default "limit" */
+
+typedef struct mb_history_item {
+    lc_id_t id;         /* the ledger transfer */
+    char *type;         /* a name of mb_history_type_names */
+    int64_t points;     /* + credited to the member, - debited */
+    lc_id_t partner_id; /* the partner (earn, redemption, ...), when any */
+    lc_id_t charity_id; /* the charity (donation), when any */
+    int64_t at;         /* the ledger's timestamp */
+    int64_t seq;        /* the journal sequence */
+} mb_history_item_t;
+
+typedef struct mb_history_rep {
+    mb_history_item_t *data;
+    size_t ndata;
+    bool has_more;
+} mb_history_rep_t;
+
 /* members.resolve_card (internal). */
 typedef struct mb_resolve_card_req {
     char *card_number;
@@ -242,7 +277,7 @@ extern const lc_msgdesc_t mb_empty_desc, mb_consents_desc, mb_enroll_req_desc, m
     mb_resolve_card_req_desc, mb_resolve_card_rep_desc, mb_consume_code_req_desc,
     mb_consents_rep_desc, mb_erase_rep_desc, mb_personal_desc, mb_export_card_desc,
     mb_consent_event_desc, mb_status_event_desc, mb_export_code_desc, mb_code_failure_desc,
-    mb_export_balance_desc, mb_export_rep_desc;
+    mb_export_balance_desc, mb_export_rep_desc, mb_history_item_desc, mb_history_rep_desc;
 
 #define MB_TYPE_PING "members.ping"
 #define MB_TYPE_ENROLL "members.enroll"
@@ -257,6 +292,7 @@ extern const lc_msgdesc_t mb_empty_desc, mb_consents_desc, mb_enroll_req_desc, m
 #define MB_TYPE_SET_CONSENTS "members.set_consents"
 #define MB_TYPE_ERASE "members.erase"
 #define MB_TYPE_EXPORT "members.export"
+#define MB_TYPE_HISTORY "members.history"
 
 /* The message types the members service serves. api: the body is an API call
  * (lc_api_req_t) whose "request" the request descriptor decodes; otherwise the

@@ -236,6 +236,19 @@ DESC(st_grant_rep_desc, st_grant_rep_t, grant_rep_fields);
 
 const lc_msgdesc_t st_empty_desc = {"st_empty_t", sizeof(st_empty_t), NULL, 0};
 
+static const lc_field_t expire_now_req_fields[] = {
+    TIME_F(st_expire_now_req_t, as_of, "as_of", 0,
+           "lots with expires_at <= as_of expire; absent = now"),
+};
+DESC(st_expire_now_req_desc, st_expire_now_req_t, expire_now_req_fields);
+
+static const lc_field_t expire_now_rep_fields[] = {
+    I64_F(st_expire_now_rep_t, lots, "lots", ALW, 0, INT64_MAX, "lots expired by this sweep"),
+    I64_F(st_expire_now_rep_t, points, "points", ALW, 0, INT64_MAX,
+          "points moved to the breakage account"),
+};
+DESC(st_expire_now_rep_desc, st_expire_now_rep_t, expire_now_rep_fields);
+
 static const lc_field_t mb_resolve_req_fields[] = {
     STR_F(st_mb_resolve_card_req_t, card_number, "card_number", REQ, ST_CARD_MAX, "a card"),
 };
@@ -281,6 +294,9 @@ const st_msgtype_t st_msgtypes[] = {
      "API POST /v1/returns (partner): reverse an earn in proportion to the money returned"},
     {ST_TYPE_GRANT, &st_grant_req_desc, &st_grant_rep_desc,
      "API POST /v1/grants (partner): points for a survey, referral or goodwill"},
+    {ST_TYPE_EXPIRE_NOW, &st_expire_now_req_desc, &st_expire_now_rep_desc,
+     "internal (operators, tests; plain body): run an expiry sweep as of as_of (default now) "
+     "until no due lot is left; idempotent. Errors: invalid_field, unavailable"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -299,6 +315,13 @@ const st_msgtype_t *st_msgtype_find(const char *type)
         if (strcmp(t->type, type) == 0)
             return t;
     return NULL;
+}
+
+static const char s_namespace[] = "coalition/settlement";
+
+void st_breakage_account(lc_id_t *out)
+{
+    lc_id_derive_bytes(s_namespace, sizeof s_namespace - 1, "breakage", out);
 }
 
 /* ---- tolerant reading ------------------------------------------------------------ */

@@ -42,6 +42,8 @@ enum {
     ST_CODE_REFUND = 5,     /* redemption -> member, reverses a captured redemption */
     ST_CODE_GRANT = 6,      /* issuance -> member: survey, referral, goodwill */
     ST_CODE_PREPAY = 7,     /* prepayment -> issuance: a prepaid partner buys points */
+    ST_CODE_EXPIRY = 8,     /* member -> breakage: a lot's remaining points expired
+                               (ledger.expire_lots; flags expiry, user_data = the lot) */
 };
 
 /* Ledger account codes of a partner's accounts (account `code`, user_data = partner). */
@@ -49,7 +51,13 @@ enum {
     ST_ACCOUNT_ISSUANCE = 1,
     ST_ACCOUNT_REDEMPTION = 2,
     ST_ACCOUNT_PREPAYMENT = 3,
+    ST_ACCOUNT_BREAKAGE = 4, /* the coalition's breakage account (st_breakage_account) */
 };
+
+/* The coalition's breakage account, kind coalition_breakage, which receives expired
+ * points: a well-known id, UUIDv8 derived from the bytes "coalition/settlement" with
+ * label "breakage" (lc_id_derive_bytes). Settlement creates it at start. */
+void st_breakage_account(lc_id_t *out);
 
 /* ---- enums ------------------------------------------------------------------------- */
 
@@ -250,6 +258,17 @@ typedef struct st_empty {
     int unused;
 } st_empty_t;
 
+/* ---- expiry (internal: operators and tests) ---------------------------------------- */
+
+typedef struct st_expire_now_req {
+    int64_t as_of; /* lots with expires_at <= as_of expire; 0 (absent) = now */
+} st_expire_now_req_t;
+
+typedef struct st_expire_now_rep {
+    int64_t lots;   /* lots expired by this sweep */
+    int64_t points; /* points they held, now on the breakage account */
+} st_expire_now_rep_t;
+
 /* ---- the members service's internal calls (settlement is the client) --------------- */
 
 typedef struct st_mb_resolve_card_req {
@@ -274,7 +293,7 @@ extern const lc_msgdesc_t st_earn_rate_desc, st_tariff_desc,
     st_earn_rep_desc, st_authorize_req_desc, st_authorize_rep_desc, st_capture_req_desc,
     st_capture_rep_desc, st_void_rep_desc, st_refund_req_desc, st_refund_rep_desc,
     st_return_req_desc, st_return_rep_desc, st_grant_req_desc, st_grant_rep_desc,
-    st_empty_desc, st_mb_resolve_card_req_desc, st_mb_resolve_card_rep_desc,
+    st_empty_desc, st_expire_now_req_desc, st_expire_now_rep_desc, st_mb_resolve_card_req_desc, st_mb_resolve_card_rep_desc,
     st_mb_consume_code_req_desc;
 
 /* A message type: name, request body (for API calls: the "request" member), reply. */
@@ -302,6 +321,7 @@ const st_msgtype_t *st_msgtype_find(const char *type);
 #define ST_TYPE_REFUND "settlement.refund"
 #define ST_TYPE_RETURN "settlement.return"
 #define ST_TYPE_GRANT "settlement.grant"
+#define ST_TYPE_EXPIRE_NOW "settlement.expire_now"
 
 #define ST_MB_RESOLVE_CARD "members.resolve_card"
 #define ST_MB_CONSUME_CODE "members.consume_code"

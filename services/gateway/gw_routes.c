@@ -56,6 +56,7 @@ const gw_route_t gw_routes[] = {
     {"POST", "/v1/members/{id}/codes", APP, REQ, MB, "members.issue_code", 201, NULL, false},
     {"POST", "/v1/members/{id}/consents", APP, OPT, MB, "members.set_consents", 200, NULL, false},
     {"GET", "/v1/members/{id}/export", APP, NONE, MB, "members.export", 200, NULL, false},
+    {"GET", "/v1/members/{id}/history", APP, NONE, MB, "members.history", 200, NULL, false},
     /* donations (issue 5) */
     {"POST", "/v1/charities", ADMIN, REQ, DN, "donation.create_charity", 201, NULL, false},
     {"POST", "/v1/campaigns", ADMIN, REQ, DN, "donation.create_campaign", 201, NULL, false},
@@ -99,6 +100,7 @@ const char *const gw_route_labels[] = {
     "POST /v1/members/{id}/codes",
     "POST /v1/members/{id}/consents",
     "GET /v1/members/{id}/export",
+    "GET /v1/members/{id}/history",
     "POST /v1/charities",
     "POST /v1/campaigns",
     "GET /v1/charities",

@@ -30,6 +30,8 @@ static void s_usage(FILE *out)
         "  members.db             COAL_MEMBERS_DB             (required)            libpq "
         "conninfo\n"
         "  ledger.connect         COAL_LEDGER_CONNECT         tcp://127.0.0.1:7101  the ledger\n"
+        "  ledger.publish         COAL_LEDGER_PUBLISH         tcp://127.0.0.1:7102  its journal "
+        "stream (PUB)\n"
         "  members.card_prefix    COAL_MEMBERS_CARD_PREFIX    7001                  1-8 digits\n"
         "  members.code_ttl_s     COAL_MEMBERS_CODE_TTL_S     600                   1..600 "
         "seconds\n"
@@ -53,6 +55,7 @@ int main(int argc, char **argv)
         .bind = lc_config_get(cfg, "members.bind", "tcp://127.0.0.1:7111"),
         .conninfo = lc_config_get(cfg, "members.db", NULL),
         .ledger = lc_config_get(cfg, "ledger.connect", "tcp://127.0.0.1:7101"),
+        .publish = lc_config_get(cfg, "ledger.publish", "tcp://127.0.0.1:7102"),
         .card_prefix = lc_config_get(cfg, "members.card_prefix", MB_CARD_PREFIX_DEFAULT),
     };
     int rc = lc_service_int(cfg, "members.code_ttl_s", MB_CODE_TTL_DEFAULT_S, 1, MB_CODE_TTL_MAX_S,
@@ -80,7 +83,8 @@ int main(int argc, char **argv)
     mb_server_t srv;
     rc = mb_server_open(&srv, &sc);
     if (rc == LC_OK) {
-        lc_info(NULL, "members serving on %s, ledger at %s", sc.bind, sc.ledger);
+        lc_info(NULL, "members serving on %s, ledger at %s, journal from %s", sc.bind, sc.ledger,
+                sc.publish);
         rc = mb_server_run(&srv, &s_stop);
         lc_info(NULL, "members stopping after %llu requests", (unsigned long long)srv.requests);
     }

@@ -23,6 +23,8 @@ const char *mb_h_unfreeze(mb_call_t *c, json_t **reply, char *msg, size_t msglen
 const char *mb_h_set_consents(mb_call_t *c, json_t **reply, char *msg, size_t msglen);
 const char *mb_h_erase(mb_call_t *c, json_t **reply, char *msg, size_t msglen);
 const char *mb_h_export(mb_call_t *c, json_t **reply, char *msg, size_t msglen);
+/* mb_history.c: members.history (the rows its journal consumer writes). */
+const char *mb_h_history(mb_call_t *c, json_t **reply, char *msg, size_t msglen);
 
 /* ---- helpers (mb_h_util.c) ---------------------------------------------------------- */
 

@@ -33,6 +33,7 @@ static const struct {
     {MB_TYPE_SET_CONSENTS, mb_h_set_consents, ROLE(LC_ROLE_APP)},
     {MB_TYPE_ERASE, mb_h_erase, ROLE(LC_ROLE_ADMIN)},
     {MB_TYPE_EXPORT, mb_h_export, ROLE(LC_ROLE_APP)},
+    {MB_TYPE_HISTORY, mb_h_history, ROLE(LC_ROLE_APP)},
 };
 
 int mb_server_open(mb_server_t *s, const mb_server_config_t *cfg)
@@ -149,5 +150,18 @@ static const char *s_handle(void *ctx, const lc_request_t *req, json_t **reply, 
 
 int mb_server_run(mb_server_t *s, volatile int *stop)
 {
-    return lc_bus_serve(s->bus, s_handle, s, stop);
+    s->history = (mb_history_t){.zctx = s->zctx,
+                                .conninfo = s->cfg.conninfo,
+                                .publish = s->cfg.publish,
+                                .ledger = s->cfg.ledger,
+                                .stop = stop};
+    int rc = mb_history_start(&s->history);
+    if (rc != LC_OK) {
+        lc_error(NULL, "cannot start the journal consumer");
+        return rc;
+    }
+    rc = lc_bus_serve(s->bus, s_handle, s, stop);
+    *stop = 1; /* lc_bus_serve may also end on an error */
+    mb_history_join(&s->history);
+    return rc;
 }

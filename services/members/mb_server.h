@@ -21,6 +21,7 @@
 #include "lc_api.h"
 #include "lc_bus.h"
 #include "lc_db.h"
+#include "mb_history.h"
 
 #include <stdint.h>
 
@@ -28,6 +29,7 @@ typedef struct mb_server_config {
     const char *bind;        /* ROUTER endpoint */
     const char *conninfo;    /* libpq conninfo of role coal_members */
     const char *ledger;      /* the ledger's ROUTER endpoint */
+    const char *publish;     /* the ledger's PUB endpoint (journal stream, mb_history.h) */
     const char *card_prefix; /* first digits of generated card numbers */
     int64_t code_ttl_s;      /* lifetime of a one-time code, 1..600 s */
     int code_attempts;       /* wrong attempts before outstanding codes die */
@@ -40,12 +42,14 @@ typedef struct mb_server {
     lc_bus_client_t *ledger; /* DEALER to the ledger (owned) */
     lc_db_t *db;             /* the one database connection (owned); reopened if lost */
     uint64_t requests;       /* requests handled so far */
+    mb_history_t history;    /* the journal consumer thread (mb_history.h) */
 } mb_server_t;
 
 /* Opens sockets and the database connection. Returns 0 or an LC_ERR_* (logged);
  * mb_server_close is safe either way. */
 int mb_server_open(mb_server_t *s, const mb_server_config_t *cfg);
-/* Serves until *stop becomes true. */
+/* Starts the journal consumer thread (mb_history.h), serves until *stop becomes
+ * true, then waits for the thread. */
 int mb_server_run(mb_server_t *s, volatile int *stop);
 void mb_server_close(mb_server_t *s);
 

@@ -36,6 +36,16 @@ static void s_usage(FILE *out)
             "  settlement.hold_seconds       COAL_SETTLEMENT_HOLD_SECONDS       (unset) overrides\n"
             "                                                                   hold_minutes\n"
             "  settlement.mature_interval_ms COAL_SETTLEMENT_MATURE_INTERVAL_MS 1000 (pending earns)\n"
+            "  expiry.validity_months        COAL_EXPIRY_VALIDITY_MONTHS        36 (1..240): earned and\n"
+            "                                                                   granted points expire\n"
+            "                                                                   this many months later\n"
+            "  expiry.cutoff                 COAL_EXPIRY_CUTOFF                 (unset) MM-DD: lots due in\n"
+            "                                                                   a year all expire at the\n"
+            "                                                                   end of this day (UTC);\n"
+            "                                                                   needs validity >= 12\n"
+            "  expiry.sweep_interval_ms      COAL_EXPIRY_SWEEP_INTERVAL_MS      60000 (due lots expired)\n"
+            "  expiry.batch                  COAL_EXPIRY_BATCH                  1000 (1..1000 lots per\n"
+            "                                                                   ledger call)\n"
             "  log.level                     COAL_LOG_LEVEL                     info\n");
 }
 
@@ -53,7 +63,7 @@ int main(int argc, char **argv)
         .members_connect = lc_config_get(cfg, "members.connect", "tcp://127.0.0.1:7111"),
         .currency = lc_config_get(cfg, "settlement.currency", "EUR"),
     };
-    int64_t hold_minutes = 0;
+    int64_t hold_minutes = 0, validity = 0;
     int bad =
         lc_service_int(cfg, "settlement.min_redemption", 200, 1, LD_AMOUNT_MAX,
                        &sc.min_redemption) |
@@ -62,7 +72,25 @@ int main(int argc, char **argv)
         lc_service_int(cfg, "settlement.hold_seconds", hold_minutes * 60, 1, LD_TIMEOUT_MAX,
                        &sc.hold_seconds) |
         lc_service_int(cfg, "settlement.mature_interval_ms", 1000, 10, 3600000,
-                       &sc.mature_interval_ms);
+                       &sc.mature_interval_ms) |
+        lc_service_int(cfg, "expiry.validity_months", ST_EXPIRY_MONTHS, ST_VALIDITY_MONTHS_MIN,
+                       ST_VALIDITY_MONTHS_MAX, &validity) |
+        lc_service_int(cfg, "expiry.sweep_interval_ms", ST_EXPIRE_INTERVAL_MS, 10, 86400000,
+                       &sc.expire_interval_ms) |
+        lc_service_int(cfg, "expiry.batch", ST_EXPIRE_BATCH, 1, LD_BATCH_MAX, &sc.expire_batch);
+    sc.expiry.validity_months = (int)validity;
+    const char *cutoff = lc_config_get(cfg, "expiry.cutoff", NULL);
+    if (cutoff && cutoff[0] &&
+        st_expiry_cutoff_parse(cutoff, &sc.expiry.cutoff_month, &sc.expiry.cutoff_day) != LC_OK) {
+        lc_error(NULL, "expiry.cutoff must be a day MM-DD that exists in every year (e.g. "
+                       "12-31), not \"%s\"", cutoff);
+        bad = 1;
+    } else if (!bad && st_expiry_rule_check(&sc.expiry) != LC_OK) {
+        lc_error(NULL, "expiry.cutoff needs expiry.validity_months of at least 12 (got %d): "
+                       "otherwise the cut-off day could come before the earn",
+                 sc.expiry.validity_months);
+        bad = 1;
+    }
     if (strlen(sc.currency) != 3) {
         lc_error(NULL, "settlement.currency must be a three-letter code");
         bad = 1;
@@ -80,8 +108,11 @@ int main(int argc, char **argv)
     st_server_t srv;
     int rc = st_server_open(&srv, &sc);
     if (rc == LC_OK) {
-        lc_info(NULL, "settlement serving on %s (ledger %s, members %s)", sc.bind,
-                sc.ledger_connect, sc.members_connect);
+        lc_info(NULL, "settlement serving on %s (ledger %s, members %s; points expire after "
+                      "%d months%s%s)",
+                sc.bind, sc.ledger_connect, sc.members_connect, sc.expiry.validity_months,
+                sc.expiry.cutoff_month ? ", at the end of cut-off day " : "",
+                sc.expiry.cutoff_month ? cutoff : "");
         rc = st_server_run(&srv, &s_stop);
         lc_info(NULL, "settlement stopping after %llu requests",
                 (unsigned long long)srv.requests);

@@ -118,3 +118,52 @@ int64_t st_add_months(int64_t t, int months)
         d = s_month_days(y, m);
     return lc_days_from_civil(y, m, d) * day_us + rest;
 }
+
+int st_expiry_cutoff_parse(const char *text, int *month, int *day)
+{
+    if (!text || strlen(text) != 5 || text[2] != '-')
+        return LC_ERR_INVALID;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && (text[i] < '0' || text[i] > '9'))
+            return LC_ERR_INVALID;
+    int m = (text[0] - '0') * 10 + (text[1] - '0');
+    int d = (text[3] - '0') * 10 + (text[4] - '0');
+    /* s_month_days of a common year: a day that exists in every year. */
+    if (m < 1 || m > 12 || d < 1 || (unsigned)d > s_month_days(1, (unsigned)m))
+        return LC_ERR_INVALID;
+    *month = m;
+    *day = d;
+    return LC_OK;
+}
+
+int st_expiry_rule_check(const st_expiry_rule_t *r)
+{
+    if (r->validity_months < ST_VALIDITY_MONTHS_MIN || r->validity_months > ST_VALIDITY_MONTHS_MAX)
+        return LC_ERR_INVALID;
+    if (r->cutoff_month == 0 && r->cutoff_day == 0)
+        return LC_OK;
+    /* Under 12 months the cut-off day of the due year could precede the earn. */
+    if (r->validity_months < 12)
+        return LC_ERR_INVALID;
+    if (r->cutoff_month < 1 || r->cutoff_month > 12 || r->cutoff_day < 1 ||
+        (unsigned)r->cutoff_day > s_month_days(1, (unsigned)r->cutoff_month))
+        return LC_ERR_INVALID;
+    return LC_OK;
+}
+
+int64_t st_expiry_at(const st_expiry_rule_t *r, int64_t t)
+{
+    int64_t at = st_add_months(t, r->validity_months);
+    if (r->cutoff_month == 0)
+        return at;
+    const int64_t day_us = 86400 * LC_USEC_PER_SEC;
+    int64_t days = at / day_us;
+    if (at % day_us < 0)
+        days--;
+    int64_t y;
+    unsigned m, d;
+    s_civil(days, &y, &m, &d);
+    /* The end of the cut-off day: the first microsecond of the next day, minus one. */
+    int64_t next = lc_days_from_civil(y, (unsigned)r->cutoff_month, (unsigned)r->cutoff_day) + 1;
+    return next * day_us - 1;
+}

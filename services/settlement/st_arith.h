@@ -46,4 +46,36 @@ int st_points_value(int64_t points, int64_t cents_per_point, int64_t *out);
  * the end of a shorter month (2024-02-29 + 12 months = 2025-02-28). */
 int64_t st_add_months(int64_t t, int months);
 
+/* ---- expiry (issue 4, item 3) -------------------------------------------------------
+ *
+ * A lot earned at t expires at t + validity calendar months (st_add_months: a day
+ * missing from the target month clamps to its last day). With a cut-off day MM-DD it
+ * expires instead at the end of that day (23:59:59.999999 UTC) in the calendar year
+ * in which t + validity falls, so every lot due in one year expires together
+ * (PAYBACK-style). A cut-off before the anniversary therefore shortens a lot's life
+ * by up to a year; 12-31 never does. A lot is expired by a sweep whose as_of >=
+ * its expires_at (ledger.expire_lots). */
+
+#define ST_VALIDITY_MONTHS_MIN 1
+#define ST_VALIDITY_MONTHS_MAX 240
+
+typedef struct st_expiry_rule {
+    int validity_months; /* ST_VALIDITY_MONTHS_MIN..MAX */
+    int cutoff_month;    /* 1..12; 0 = no cut-off day */
+    int cutoff_day;      /* 1..28/30/31: a day that exists in every year */
+} st_expiry_rule_t;
+
+/* Parses a cut-off day "MM-DD" into *month, *day. LC_ERR_INVALID unless it is exactly
+ * two digits, '-', two digits and a day that exists in every year (02-29 and 02-30
+ * are refused). */
+int st_expiry_cutoff_parse(const char *text, int *month, int *day);
+
+/* Checks a rule: LC_ERR_INVALID for a validity outside 1..240 months, an impossible
+ * cut-off day, or a cut-off day with a validity under 12 months (the cut-off day of
+ * the due year could then fall before the earn). */
+int st_expiry_rule_check(const st_expiry_rule_t *r);
+
+/* When a lot earned at t (Unix microseconds, UTC) expires under rule r (checked). */
+int64_t st_expiry_at(const st_expiry_rule_t *r, int64_t t);
+
 #endif

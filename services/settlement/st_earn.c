@@ -7,8 +7,8 @@
  *   2. a row for this request's earn id: answer from it (a replay);
  *   3. resolve the card (members), refuse a frozen member;
  *   4. the ledger transfer issuance -> member, id derived from the earn id, a lot
- *      expiring after 36 months; with pending_days > 0 it is a hold without timeout
- *      (credits_pending: not spendable) that st_mature.c posts when due;
+ *      expiring as expiry.* says (st_expiry_of); with pending_days > 0 it is a hold
+ *      without timeout (credits_pending: not spendable) that st_mature.c posts when due;
  *   5. the earn row (status, available_at = ledger timestamp + pending_days).
  * An earn worth 0 points (everything excluded, or too small) is recorded without a
  * ledger transfer.
@@ -111,7 +111,7 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
     if (points > 0) {
         ld_transfer_t t = {.amount = points, .code = ST_CODE_EARN, .user_data = row.id,
                            .credit_account_id = row.member_id,
-                           .expires_at = st_add_months(lc_now_us(), ST_EXPIRY_MONTHS)};
+                           .expires_at = st_expiry_of(c->srv, lc_now_us())};
         lc_id_derive(&row.id, "transfer", &t.id);
         st_partner_accounts(&p.id, &t.debit_account_id, NULL, NULL);
         if (p.pending_days > 0)

@@ -46,7 +46,7 @@ const char *st_h_grant(st_call_t *c, json_t **reply)
         goto done;
     ld_transfer_t t = {.credit_account_id = member, .amount = req.points, .code = ST_CODE_GRANT,
                        .user_data = rep.id,
-                       .expires_at = st_add_months(lc_now_us(), ST_EXPIRY_MONTHS)};
+                       .expires_at = st_expiry_of(c->srv, lc_now_us())};
     lc_id_derive(&rep.id, "transfer", &t.id);
     st_partner_accounts(&pid, &t.debit_account_id, NULL, NULL);
     int64_t ts;

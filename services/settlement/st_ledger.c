@@ -111,6 +111,12 @@ int st_ledger_ensure_member(st_server_t *s, const char *rid, const lc_id_t *memb
     return LC_ERR_CONFLICT;
 }
 
+int st_ledger_expire(st_server_t *s, const char *rid, const ld_expire_req_t *req,
+                     ld_expire_rep_t *out)
+{
+    return s_call(s, rid, LD_TYPE_EXPIRE_LOTS, &ld_expire_req_desc, req, &ld_expire_rep_desc, out);
+}
+
 int st_ledger_available(st_server_t *s, const char *rid, const lc_id_t *account, int64_t *out)
 {
     ld_accounts_rep_t rep;

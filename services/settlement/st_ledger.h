@@ -39,6 +39,11 @@ int st_ledger_transfer_entry(st_server_t *s, const char *rid, const lc_id_t *id,
  * LC_OK, LC_ERR_UNAVAILABLE, or LC_ERR_CONFLICT (the ledger refused it). */
 int st_ledger_ensure_member(st_server_t *s, const char *rid, const lc_id_t *member_id);
 
+/* One ledger.expire_lots call. Clear out with lc_codec_clear(&ld_expire_rep_desc, out).
+ * LC_ERR_UNAVAILABLE when the ledger did not answer or refused the request. */
+int st_ledger_expire(st_server_t *s, const char *rid, const ld_expire_req_t *req,
+                     ld_expire_rep_t *out);
+
 /* The "available" of a prepaid partner's issuance account: its remaining budget. */
 int st_ledger_available(st_server_t *s, const char *rid, const lc_id_t *account, int64_t *out);
 

@@ -123,6 +123,8 @@ static const char *s_handle(st_server_t *s, const lc_request_t *req, json_t **re
         *reply = json_object();
         return NULL;
     }
+    if (strcmp(req->type, ST_TYPE_EXPIRE_NOW) == 0) /* ledger only: no database needed */
+        return st_expire_now(s, req->request_id, req->body, reply, msg, msglen);
     st_handler_fn fn = NULL;
     for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++)
         if (strcmp(s_routes[i].type, req->type) == 0)
@@ -218,6 +220,7 @@ int st_server_open(st_server_t *s, const st_config_t *cfg)
         return LC_ERR_IO;
     }
     s->next_sweep_ms = lc_mono_ms();
+    s->next_expire_ms = lc_mono_ms(); /* the first tick creates the breakage account */
     return LC_OK;
 }
 
@@ -231,7 +234,12 @@ int st_server_run(st_server_t *s, volatile int *stop)
             s->next_sweep_ms = lc_mono_ms() + s->cfg.mature_interval_ms;
             now = lc_mono_ms();
         }
-        int64_t wait = s->next_sweep_ms - now;
+        if (now >= s->next_expire_ms) {
+            st_expire_tick(s); /* sets next_expire_ms */
+            now = lc_mono_ms();
+        }
+        int64_t next = s->next_sweep_ms < s->next_expire_ms ? s->next_sweep_ms : s->next_expire_ms;
+        int64_t wait = next - now;
         if (wait > ST_POLL_MS)
             wait = ST_POLL_MS;
         if (wait < 1)

@@ -6,7 +6,8 @@
  * flows earn, redeem (authorize, capture, void, refund), return and grant, which it
  * turns into ledger transfers. It serves one request at a time from its ROUTER
  * socket (a handler's calls to the ledger and members happen inside it), and between
- * requests posts pending earns whose waiting time is over (st_mature_sweep).
+ * requests posts pending earns whose waiting time is over (st_mature_sweep) and
+ * expires due lots (st_expire_tick).
  *
  * Crash safety: every ledger id a request causes is derived from the API call's
  * idempotency key (lc_api_derive) or from an id derived so, the ledger is written
@@ -22,12 +23,18 @@
 #include "lc_db.h"
 #include "lc_ledger_msg.h"
 #include "lc_settlement_msg.h"
+#include "st_arith.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define ST_EXPIRY_MONTHS 36          /* earned and granted points expire after 36 months */
+#define ST_EXPIRY_MONTHS 36          /* default of expiry.validity_months */
+#define ST_EXPIRE_INTERVAL_MS 60000  /* default of expiry.sweep_interval_ms */
+#define ST_EXPIRE_BATCH 1000         /* default of expiry.batch (ledger.expire_lots limit) */
+#define ST_EXPIRE_ROUNDS 10          /* expire_lots calls per timer tick before serving
+                                        requests again (the rest follows at once) */
 #define ST_LIST_DEFAULT 100          /* default "limit" of lists */
 #define ST_SWEEP_BATCH 100           /* pending earns posted per sweep round */
 #define ST_POLL_MS 200               /* longest wait for a request before checking stop */
@@ -44,6 +51,10 @@ typedef struct st_config {
     int64_t hold_seconds;        /* redemption hold (settlement.hold_minutes x 60, or
                                     settlement.hold_seconds when set) */
     int64_t mature_interval_ms;  /* how often pending earns are checked */
+    st_expiry_rule_t expiry;     /* lot expiry of earns and grants (expiry.validity_months,
+                                    expiry.cutoff) */
+    int64_t expire_interval_ms;  /* how often due lots are expired (expiry.sweep_interval_ms) */
+    int64_t expire_batch;        /* lots per ledger.expire_lots call (expiry.batch) */
 } st_config_t;
 
 typedef struct st_server {
@@ -54,6 +65,8 @@ typedef struct st_server {
     lc_bus_client_t *members;    /* Lazy Pirate client of members (owned) */
     lc_db_t *db;                 /* settlement schema, role coal_settlement (owned) */
     int64_t next_sweep_ms;       /* monotonic time of the next maturation sweep */
+    int64_t next_expire_ms;      /* monotonic time of the next expiry sweep round */
+    bool breakage_ready;         /* the breakage account is known to exist in the ledger */
     uint64_t requests;           /* requests served, for the exit log line */
 } st_server_t;
 
@@ -114,5 +127,17 @@ const char *st_caller_partner_id(st_call_t *c, lc_id_t *id);
 
 /* Posts pending earns whose available_at has passed (st_mature.c). */
 void st_mature_sweep(st_server_t *s);
+
+/* ---- expiry (st_expire.c) ---------------------------------------------------------- */
+
+/* When points issued now (Unix microseconds) expire, under the configured rule. */
+int64_t st_expiry_of(const st_server_t *s, int64_t now);
+/* One timer tick of the expiry sweep (as_of = now): at most ST_EXPIRE_ROUNDS ledger
+ * calls; sets s->next_expire_ms (at once when lots are left, else the interval). */
+void st_expire_tick(st_server_t *s);
+/* Serves settlement.expire_now (internal, plain body): NULL with *reply, or an
+ * envelope error code with msg filled. */
+const char *st_expire_now(st_server_t *s, const char *rid, const json_t *body, json_t **reply,
+                          char *msg, size_t msglen);
 
 #endif

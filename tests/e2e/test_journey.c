@@ -710,6 +710,23 @@ static void journey_household_cards_share_one_balance(void **state)
     e2e_http(&s_e, "GET", "/v1/members/00000000-0000-7000-8000-00000000abcd", s_app_key(), NULL,
              NULL, NULL, &r);
     s_expect(&r, 404, "not_found");
+    e2e_resp_clear(&r);    /* The history, newest first, fills from the journal stream within moments. */
+    snprintf(path, sizeof path, "/v1/members/%s/history?limit=10", m.id);
+    size_t n = 0;
+    for (int i = 0; i < 100 && n < 2; i++) {
+        e2e_http(&s_e, "GET", path, s_app_key(), NULL, NULL, NULL, &r);
+        s_expect(&r, 200, NULL);
+        n = json_array_size(json_object_get(r.body, "data"));
+        if (n < 2) {
+            e2e_resp_clear(&r);
+            usleep(100 * 1000);
+        }
+    }
+    assert_int_equal(n, 2);
+    json_t *first = json_array_get(json_object_get(r.body, "data"), 0);
+    assert_string_equal(json_string_value(json_object_get(first, "type")), "earn");
+    assert_int_equal(json_integer_value(json_object_get(first, "points")), 10); /* newest */
+    assert_string_equal(json_string_value(json_object_get(first, "partner_id")), p.id);
     e2e_resp_clear(&r);
 }
 

@@ -84,10 +84,12 @@ void e2e_start(e2e_t *e, bool services, const char *const *gw_env, const char *c
     if (services) {
         e->services = true;
         th_ledger_start(&e->ledger, e->db);
-        char ledger[200], members[200];
+        char ledger[200], members[200], publish[200];
         snprintf(ledger, sizeof ledger, "COAL_LEDGER_CONNECT=%s", e->ledger.endpoint);
-        const char *env[16] = {ledger};
-        size_t n = 1;
+        /* members consumes the journal stream (its history) */
+        snprintf(publish, sizeof publish, "COAL_LEDGER_PUBLISH=%s", e->ledger.publish);
+        const char *env[16] = {ledger, publish};
+        size_t n = 2;
         for (size_t i = 0; svc_env && svc_env[i] && n < 12; i++)
             env[n++] = svc_env[i];
         th_svc_start(&e->members, "members", e->db, env);

@@ -173,6 +173,109 @@ static void arith_expiry_adds_calendar_months(void **state)
     assert_int_equal(st_add_months(s_t("2027-11-30T00:00:00Z"), 3), s_t("2028-02-29T00:00:00Z"));
 }
 
+static void arith_expiry_parses_only_days_of_every_year(void **state)
+{
+    (void)state;
+    int m = 0, d = 0;
+    assert_int_equal(st_expiry_cutoff_parse("12-31", &m, &d), LC_OK);
+    assert_int_equal(m, 12);
+    assert_int_equal(d, 31);
+    assert_int_equal(st_expiry_cutoff_parse("02-28", &m, &d), LC_OK);
+    assert_int_equal(m, 2);
+    assert_int_equal(d, 28);
+    assert_int_equal(st_expiry_cutoff_parse("01-01", &m, &d), LC_OK);
+    const char *bad[] = {"02-29", "02-30", "04-31", "13-01", "00-10", "12-00", "12-32",
+                         "1-31",  "12/31", "12-3a", "",      "12-311", "-1-31"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        m = d = -7;
+        assert_int_equal(st_expiry_cutoff_parse(bad[i], &m, &d), LC_ERR_INVALID);
+        assert_int_equal(m, -7); /* untouched on failure */
+    }
+    assert_int_equal(st_expiry_cutoff_parse(NULL, &m, &d), LC_ERR_INVALID);
+}
+
+static void arith_expiry_refuses_rules_that_make_no_sense(void **state)
+{
+    (void)state;
+    st_expiry_rule_t r = {.validity_months = 36};
+    assert_int_equal(st_expiry_rule_check(&r), LC_OK);
+    r.validity_months = 1;
+    assert_int_equal(st_expiry_rule_check(&r), LC_OK);
+    r.validity_months = 240;
+    assert_int_equal(st_expiry_rule_check(&r), LC_OK);
+    int bad_validity[] = {0, -1, -36, 241, 100000};
+    for (size_t i = 0; i < sizeof bad_validity / sizeof bad_validity[0]; i++) {
+        r.validity_months = bad_validity[i];
+        assert_int_equal(st_expiry_rule_check(&r), LC_ERR_INVALID);
+    }
+    r = (st_expiry_rule_t){.validity_months = 36, .cutoff_month = 12, .cutoff_day = 31};
+    assert_int_equal(st_expiry_rule_check(&r), LC_OK);
+    r.cutoff_day = 32;
+    assert_int_equal(st_expiry_rule_check(&r), LC_ERR_INVALID);
+    r = (st_expiry_rule_t){.validity_months = 36, .cutoff_month = 2, .cutoff_day = 29};
+    assert_int_equal(st_expiry_rule_check(&r), LC_ERR_INVALID);
+    r = (st_expiry_rule_t){.validity_months = 11, .cutoff_month = 12, .cutoff_day = 31};
+    assert_int_equal(st_expiry_rule_check(&r), LC_ERR_INVALID);
+    r.validity_months = 12;
+    assert_int_equal(st_expiry_rule_check(&r), LC_OK);
+}
+
+static void arith_expiry_without_cutoff_is_validity_months_later(void **state)
+{
+    (void)state;
+    st_expiry_rule_t r = {.validity_months = 36};
+    assert_int_equal(st_expiry_at(&r, s_t("2026-11-23T14:00:00.123456Z")),
+                     s_t("2029-11-23T14:00:00.123456Z"));
+    /* Month ends clamp: Jan 31 + 1 month is the last day of February. */
+    r.validity_months = 1;
+    assert_int_equal(st_expiry_at(&r, s_t("2027-01-31T08:00:00Z")), s_t("2027-02-28T08:00:00Z"));
+    assert_int_equal(st_expiry_at(&r, s_t("2028-01-31T08:00:00Z")), s_t("2028-02-29T08:00:00Z"));
+    /* Leap days: Feb 29 + 36 months lands on Feb 28, + 48 months on Feb 29 again. */
+    r.validity_months = 36;
+    assert_int_equal(st_expiry_at(&r, s_t("2028-02-29T00:00:00Z")), s_t("2031-02-28T00:00:00Z"));
+    r.validity_months = 48;
+    assert_int_equal(st_expiry_at(&r, s_t("2028-02-29T00:00:00Z")), s_t("2032-02-29T00:00:00Z"));
+    /* Exact boundary: one microsecond later earned, one microsecond later due. */
+    r.validity_months = 36;
+    int64_t t = s_t("2026-03-31T23:59:59.999999Z");
+    assert_int_equal(st_expiry_at(&r, t), s_t("2029-03-31T23:59:59.999999Z"));
+    assert_int_equal(st_expiry_at(&r, t + 1), s_t("2029-04-01T00:00:00Z"));
+    assert_int_equal(st_expiry_at(&r, t + 1) - st_expiry_at(&r, t), 1);
+}
+
+static void arith_expiry_cutoff_puts_a_year_on_one_day(void **state)
+{
+    (void)state;
+    const int64_t end_2029 = s_t("2029-12-31T23:59:59.999999Z");
+    st_expiry_rule_t r = {.validity_months = 36, .cutoff_month = 12, .cutoff_day = 31};
+    /* Everything whose anniversary falls in 2029 expires at the end of 2029-12-31. */
+    assert_int_equal(st_expiry_at(&r, s_t("2026-01-01T00:00:00Z")), end_2029);
+    assert_int_equal(st_expiry_at(&r, s_t("2026-06-15T12:00:00Z")), end_2029);
+    assert_int_equal(st_expiry_at(&r, s_t("2026-12-31T23:59:59.999999Z")), end_2029);
+    /* One microsecond into 2027: the next year's day. */
+    assert_int_equal(st_expiry_at(&r, s_t("2027-01-01T00:00:00Z")),
+                     s_t("2030-12-31T23:59:59.999999Z"));
+    /* Cut-off after the anniversary: the lot lives longer than the validity. */
+    r = (st_expiry_rule_t){.validity_months = 36, .cutoff_month = 3, .cutoff_day = 31};
+    assert_int_equal(st_expiry_at(&r, s_t("2026-02-10T09:00:00Z")),
+                     s_t("2029-03-31T23:59:59.999999Z"));
+    /* Cut-off before the anniversary: the same year's day, so earlier than t + 36 m. */
+    assert_int_equal(st_expiry_at(&r, s_t("2026-05-10T09:00:00Z")),
+                     s_t("2029-03-31T23:59:59.999999Z"));
+    /* Cut-off on the anniversary's own day: the end of that day. */
+    assert_int_equal(st_expiry_at(&r, s_t("2026-03-31T00:00:00Z")),
+                     s_t("2029-03-31T23:59:59.999999Z"));
+    /* The year is the anniversary's after month-end clamping and leap days. */
+    r = (st_expiry_rule_t){.validity_months = 12, .cutoff_month = 2, .cutoff_day = 28};
+    assert_int_equal(st_expiry_at(&r, s_t("2028-02-29T10:00:00Z")),
+                     s_t("2029-02-28T23:59:59.999999Z"));
+    r = (st_expiry_rule_t){.validity_months = 13, .cutoff_month = 1, .cutoff_day = 1};
+    assert_int_equal(st_expiry_at(&r, s_t("2026-12-31T23:00:00Z")),
+                     s_t("2028-01-01T23:59:59.999999Z"));
+    assert_int_equal(st_expiry_at(&r, s_t("2026-11-30T23:00:00Z")),
+                     s_t("2027-01-01T23:59:59.999999Z"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +289,10 @@ int main(void)
         cmocka_unit_test(arith_return_refuses_cents_returned_twice),
         cmocka_unit_test(arith_value_refuses_overflow),
         cmocka_unit_test(arith_expiry_adds_calendar_months),
+        cmocka_unit_test(arith_expiry_parses_only_days_of_every_year),
+        cmocka_unit_test(arith_expiry_refuses_rules_that_make_no_sense),
+        cmocka_unit_test(arith_expiry_without_cutoff_is_validity_months_later),
+        cmocka_unit_test(arith_expiry_cutoff_puts_a_year_on_one_day),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
