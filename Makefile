@@ -163,6 +163,7 @@ E2E_TESTS := \
 	test_gateway_tls \
 	test_gateway_hostile \
 	test_authz_matrix \
+	test_faults \
 	test_journey \
 	test_donation_e2e \
 	test_members_privacy

@@ -235,6 +235,13 @@ static void s_record(const char *method, const char *path, const e2e_resp_t *r)
 void e2e_http(e2e_t *e, const char *method, const char *path, const char *key, const char *idem,
               const char *body, const char *const *headers, e2e_resp_t *out)
 {
+    if (!e2e_http_try(e, method, path, key, idem, body, headers, out))
+        fail_msg("%s %s: no HTTP response (gateway log: %s)", method, path, e->gw_log);
+}
+
+bool e2e_http_try(e2e_t *e, const char *method, const char *path, const char *key,
+                  const char *idem, const char *body, const char *const *headers, e2e_resp_t *out)
+{
     memset(out, 0, sizeof *out);
     CURL *c = curl_easy_init();
     assert_non_null(c);
@@ -271,15 +278,20 @@ void e2e_http(e2e_t *e, const char *method, const char *path, const char *key, c
     if (e->tls_ca[0])
         curl_easy_setopt(c, CURLOPT_CAINFO, e->tls_ca);
     CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK)
-        fail_msg("%s %s: %s (gateway log: %s)", method, path, curl_easy_strerror(rc), e->gw_log);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
+    if (rc != CURLE_OK) {
+        free(sink.p);
+        memset(out, 0, sizeof *out);
+        return false;
+    }
     out->raw = sink.p;
     if (sink.p && sink.len)
         out->body = json_loadb(sink.p, sink.len, 0, NULL);
     s_record(method, path, out);
+    return true;
 }
 
 void e2e_resp_clear(e2e_resp_t *r)

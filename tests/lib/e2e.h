@@ -57,6 +57,10 @@ typedef struct e2e_resp {
  * test when no HTTP response comes. */
 void e2e_http(e2e_t *e, const char *method, const char *path, const char *key, const char *idem,
               const char *body, const char *const *headers, e2e_resp_t *out);
+/* Same, but returns false (and *out empty) when no HTTP response came: the
+ * connection was refused or cut, e.g. while a fault test restarts the gateway. */
+bool e2e_http_try(e2e_t *e, const char *method, const char *path, const char *key,
+                  const char *idem, const char *body, const char *const *headers, e2e_resp_t *out);
 void e2e_resp_clear(e2e_resp_t *r);
 
 /* Field of the response body as string / integer (NULL / 0 when absent). */
