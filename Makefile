@@ -93,7 +93,8 @@ SETTLEMENT_SRC := \
 	services/settlement/st_expire.c \
 	services/settlement/st_redeem.c \
 	services/settlement/st_return.c \
-	services/settlement/st_grant.c
+	services/settlement/st_grant.c \
+	services/settlement/st_coupon.c
 
 DONATION_SRC := \
 	services/donation/dn_arith.c \
@@ -153,6 +154,7 @@ INTEGRATION_TESTS := \
 	test_journal \
 	test_settlement \
 	test_settlement_expiry \
+	test_settlement_coupons \
 	test_donation \
 	test_donation_privileges \
 	test_privileges
@@ -165,6 +167,7 @@ E2E_TESTS := \
 	test_authz_matrix \
 	test_faults \
 	test_journey \
+	test_coupons \
 	test_donation_e2e \
 	test_members_privacy
 

@@ -38,6 +38,25 @@ const lc_name_t st_grant_reason_names[] = {
 
 const lc_name_t st_coupon_reason_names[] = {
     {"unknown_coupon", ST_COUPON_UNKNOWN},
+    {"not_activated", ST_COUPON_NOT_ACTIVATED},
+    {"outside_window", ST_COUPON_OUTSIDE_WINDOW},
+    {"wrong_partner", ST_COUPON_WRONG_PARTNER},
+    {"used_up", ST_COUPON_USED_UP},
+    {"pending_earn", ST_COUPON_PENDING_EARN},
+    {"duplicate", ST_COUPON_DUPLICATE},
+    {NULL, 0},
+};
+
+const lc_name_t st_coupon_kind_names[] = {
+    {"multiplier", ST_COUPON_MULTIPLIER},
+    {"bonus", ST_COUPON_BONUS},
+    {NULL, 0},
+};
+
+const lc_name_t st_funder_names[] = {
+    {"partner", ST_FUNDER_PARTNER},
+    {"coalition", ST_FUNDER_COALITION},
+    {"supplier", ST_FUNDER_SUPPLIER},
     {NULL, 0},
 };
 
@@ -218,6 +237,8 @@ static const lc_field_t return_rep_fields[] = {
     ID_F(st_return_rep_t, earn_id, "earn_id", REQ, "the earn"),
     I64_F(st_return_rep_t, points_reversed, "points_reversed", ALW, 0, PTS,
           "ceil(returned x earn points / earn amount), capped at what is left"),
+    I64_F(st_return_rep_t, bonus_points_reversed, "bonus_points_reversed", ALW, 0, PTS,
+          "coupon bonus points reversed: each bonus by its own share, rounded up, capped"),
 };
 DESC(st_return_rep_desc, st_return_rep_t, return_rep_fields);
 
@@ -233,6 +254,57 @@ static const lc_field_t grant_rep_fields[] = {
     I64_F(st_grant_rep_t, points, "points", ALW, 0, PTS, "points granted"),
 };
 DESC(st_grant_rep_desc, st_grant_rep_t, grant_rep_fields);
+
+static const lc_field_t funded_by_fields[] = {
+    ENUM_F(st_funded_by_t, type, "type", REQ, st_funder_names, "partner, coalition or supplier"),
+    ID_F(st_funded_by_t, id, "id", 0, "the partner or supplier; absent for the coalition"),
+};
+DESC(st_funded_by_desc, st_funded_by_t, funded_by_fields);
+
+static const lc_field_t create_coupon_fields[] = {
+    STR_F(st_create_coupon_req_t, code, "code", REQ, ST_CATEGORY_MAX,
+          "unique code, 1 to 64 printable ASCII characters without space, /, ?, # or %"),
+    ID_F(st_create_coupon_req_t, partner_id, "partner_id", 0,
+         "the partner it is valid at; null or absent: every partner"),
+    ENUM_F(st_create_coupon_req_t, kind, "kind", REQ, st_coupon_kind_names, "multiplier or bonus"),
+    I64_F(st_create_coupon_req_t, multiplier, "multiplier", 0, 2, ST_MULTIPLIER_MAX,
+          "kind multiplier: adds base x (multiplier - 1)"),
+    I64_F(st_create_coupon_req_t, bonus_points, "bonus_points", 0, 1, PTS,
+          "kind bonus: adds these points"),
+    OBJ_F(st_create_coupon_req_t, funded_by, "funded_by", REQ, st_funded_by_desc,
+          "who pays the bonus points"),
+    TIME_F(st_create_coupon_req_t, valid_from, "valid_from", REQ, "first valid instant"),
+    TIME_F(st_create_coupon_req_t, valid_until, "valid_until", REQ,
+           "last valid instant (inclusive)"),
+    I64_F(st_create_coupon_req_t, max_per_member, "max_per_member", REQ, 1, ST_MAX_PER_MEMBER_MAX,
+          "earns one member may use it for"),
+};
+DESC(st_create_coupon_req_desc, st_create_coupon_req_t, create_coupon_fields);
+
+static const lc_field_t coupon_fields[] = {
+    ID_F(st_coupon_t, id, "id", REQ, "coupon id"),
+    STR_F(st_coupon_t, code, "code", REQ, ST_CATEGORY_MAX, "the code"),
+    ID_F(st_coupon_t, partner_id, "partner_id", 0,
+         "the partner it is valid at; absent: every partner"),
+    ENUM_F(st_coupon_t, kind, "kind", REQ, st_coupon_kind_names, "multiplier or bonus"),
+    I64_F(st_coupon_t, multiplier, "multiplier", 0, 2, ST_MULTIPLIER_MAX, "kind multiplier"),
+    I64_F(st_coupon_t, bonus_points, "bonus_points", 0, 1, PTS, "kind bonus"),
+    OBJ_F(st_coupon_t, funded_by, "funded_by", REQ, st_funded_by_desc, "who pays the bonus"),
+    TIME_F(st_coupon_t, valid_from, "valid_from", REQ, "first valid instant"),
+    TIME_F(st_coupon_t, valid_until, "valid_until", REQ, "last valid instant (inclusive)"),
+    I64_F(st_coupon_t, max_per_member, "max_per_member", REQ, 1, ST_MAX_PER_MEMBER_MAX,
+          "earns one member may use it for"),
+    TIME_F(st_coupon_t, created_at, "created_at", REQ, "when it was created"),
+};
+DESC(st_coupon_desc, st_coupon_t, coupon_fields);
+
+static const lc_field_t activate_rep_fields[] = {
+    ID_F(st_activate_rep_t, member_id, "member_id", REQ, "the member"),
+    STR_F(st_activate_rep_t, code, "code", REQ, ST_CATEGORY_MAX, "the coupon code"),
+    TIME_F(st_activate_rep_t, activated_at, "activated_at", REQ,
+           "when the member first activated it"),
+};
+DESC(st_activate_rep_desc, st_activate_rep_t, activate_rep_fields);
 
 const lc_msgdesc_t st_empty_desc = {"st_empty_t", sizeof(st_empty_t), NULL, 0};
 
@@ -294,6 +366,13 @@ const st_msgtype_t st_msgtypes[] = {
      "API POST /v1/returns (partner): reverse an earn in proportion to the money returned"},
     {ST_TYPE_GRANT, &st_grant_req_desc, &st_grant_rep_desc,
      "API POST /v1/grants (partner): points for a survey, referral or goodwill"},
+    {ST_TYPE_CREATE_COUPON, &st_create_coupon_req_desc, &st_coupon_desc,
+     "API POST /v1/coupons (admin): a multiplier or bonus coupon, its funder and window. "
+     "Errors: invalid_request, not_found (funding partner), conflict (code taken)"},
+    {ST_TYPE_ACTIVATE_COUPON, &st_empty_desc, &st_activate_rep_desc,
+     "API POST /v1/members/{id}/coupons/{code}/activate (app): the member activates a coupon; "
+     "again answers the first activated_at. Errors: coupon_not_applicable (unknown, outside "
+     "its window, used up)"},
     {ST_TYPE_EXPIRE_NOW, &st_expire_now_req_desc, &st_expire_now_rep_desc,
      "internal (operators, tests; plain body): run an expiry sweep as of as_of (default now) "
      "until no due lot is left; idempotent. Errors: invalid_field, unavailable"},
@@ -322,6 +401,16 @@ static const char s_namespace[] = "coalition/settlement";
 void st_breakage_account(lc_id_t *out)
 {
     lc_id_derive_bytes(s_namespace, sizeof s_namespace - 1, "breakage", out);
+}
+
+void st_promotion_account(lc_id_t *out)
+{
+    lc_id_derive_bytes(s_namespace, sizeof s_namespace - 1, "promotion", out);
+}
+
+void st_supplier_account(const lc_id_t *supplier, lc_id_t *out)
+{
+    lc_id_derive(supplier, "supplier_funding", out);
 }
 
 /* ---- tolerant reading ------------------------------------------------------------ */

@@ -52,12 +52,22 @@ enum {
     ST_ACCOUNT_REDEMPTION = 2,
     ST_ACCOUNT_PREPAYMENT = 3,
     ST_ACCOUNT_BREAKAGE = 4, /* the coalition's breakage account (st_breakage_account) */
+    ST_ACCOUNT_PROMOTION = 5, /* the coalition's promotion account (st_promotion_account) */
+    ST_ACCOUNT_SUPPLIER = 6,  /* a supplier's funding account (st_supplier_account) */
 };
 
 /* The coalition's breakage account, kind coalition_breakage, which receives expired
  * points: a well-known id, UUIDv8 derived from the bytes "coalition/settlement" with
  * label "breakage" (lc_id_derive_bytes). Settlement creates it at start. */
 void st_breakage_account(lc_id_t *out);
+/* The coalition's promotion account, kind coalition_promotion, which pays for
+ * coalition-funded coupon bonuses: derived like the breakage account, label
+ * "promotion". Created by settlement on first use (a coupon funded by the coalition). */
+void st_promotion_account(lc_id_t *out);
+/* A supplier's funding account, kind supplier_funding: lc_id_derive(supplier,
+ * "supplier_funding"), user_data = the supplier id. Created on first use (the first
+ * coupon that supplier funds). */
+void st_supplier_account(const lc_id_t *supplier, lc_id_t *out);
 
 /* ---- enums ------------------------------------------------------------------------- */
 
@@ -89,9 +99,28 @@ typedef enum st_grant_reason {
 extern const lc_name_t st_grant_reason_names[];
 
 typedef enum st_coupon_reason {
-    ST_COUPON_UNKNOWN = 1, /* no such coupon (coupons are not implemented yet) */
+    ST_COUPON_UNKNOWN = 1,        /* no such coupon */
+    ST_COUPON_NOT_ACTIVATED = 2,  /* the member has not activated it */
+    ST_COUPON_OUTSIDE_WINDOW = 3, /* the earn is before valid_from or after valid_until */
+    ST_COUPON_WRONG_PARTNER = 4,  /* valid at another partner only */
+    ST_COUPON_USED_UP = 5,        /* the member used it max_per_member times */
+    ST_COUPON_PENDING_EARN = 6,   /* the partner has pending_days > 0: not supported yet */
+    ST_COUPON_DUPLICATE = 7,      /* the same code given twice in one earn */
 } st_coupon_reason_t;
 extern const lc_name_t st_coupon_reason_names[];
+
+typedef enum st_coupon_kind {
+    ST_COUPON_MULTIPLIER = 1, /* adds base x (multiplier - 1) */
+    ST_COUPON_BONUS = 2,      /* adds bonus_points */
+} st_coupon_kind_t;
+extern const lc_name_t st_coupon_kind_names[];
+
+typedef enum st_funder {
+    ST_FUNDER_PARTNER = 1,   /* a partner's issuance account */
+    ST_FUNDER_COALITION = 2, /* the coalition's promotion account */
+    ST_FUNDER_SUPPLIER = 3,  /* a supplier's funding account */
+} st_funder_t;
+extern const lc_name_t st_funder_names[];
 
 typedef enum st_member_status {
     ST_MEMBER_ACTIVE = 1,
@@ -179,7 +208,7 @@ typedef struct st_coupon_rejected {
 typedef struct st_earn_rep {
     lc_id_t id;
     int64_t points;       /* base points */
-    int64_t bonus_points; /* coupons and tiers: 0 for now */
+    int64_t bonus_points; /* the sum of the coupon bonuses */
     int status;           /* st_earn_status_t */
     int64_t available_at;
     char **coupons_applied;
@@ -240,7 +269,8 @@ typedef struct st_return_req {
 typedef struct st_return_rep {
     lc_id_t id;
     lc_id_t earn_id;
-    int64_t points_reversed;
+    int64_t points_reversed;       /* base points */
+    int64_t bonus_points_reversed; /* coupon bonuses, each in proportion */
 } st_return_rep_t;
 
 typedef struct st_grant_req {
@@ -253,6 +283,46 @@ typedef struct st_grant_rep {
     lc_id_t id;
     int64_t points;
 } st_grant_rep_t;
+
+/* ---- coupons ----------------------------------------------------------------------- */
+
+#define ST_MULTIPLIER_MAX 1000       /* largest multiplier of a coupon */
+#define ST_MAX_PER_MEMBER_MAX 1000000 /* largest max_per_member */
+
+typedef struct st_funded_by {
+    int type;   /* st_funder_t */
+    lc_id_t id; /* the partner or supplier; zero for the coalition */
+} st_funded_by_t;
+
+typedef struct st_create_coupon_req {
+    char *code;
+    lc_id_t partner_id; /* zero: valid at every partner */
+    int kind;           /* st_coupon_kind_t */
+    int64_t multiplier;   /* kind multiplier: >= 2 */
+    int64_t bonus_points; /* kind bonus: >= 1 */
+    st_funded_by_t funded_by;
+    int64_t valid_from, valid_until; /* inclusive window, Unix microseconds */
+    int64_t max_per_member;
+} st_create_coupon_req_t;
+
+typedef struct st_coupon {
+    lc_id_t id;
+    char *code;
+    lc_id_t partner_id;
+    int kind;
+    int64_t multiplier;
+    int64_t bonus_points;
+    st_funded_by_t funded_by;
+    int64_t valid_from, valid_until;
+    int64_t max_per_member;
+    int64_t created_at;
+} st_coupon_t;
+
+typedef struct st_activate_rep {
+    lc_id_t member_id;
+    char *code;
+    int64_t activated_at;
+} st_activate_rep_t;
 
 typedef struct st_empty {
     int unused;
@@ -293,7 +363,8 @@ extern const lc_msgdesc_t st_earn_rate_desc, st_tariff_desc,
     st_earn_rep_desc, st_authorize_req_desc, st_authorize_rep_desc, st_capture_req_desc,
     st_capture_rep_desc, st_void_rep_desc, st_refund_req_desc, st_refund_rep_desc,
     st_return_req_desc, st_return_rep_desc, st_grant_req_desc, st_grant_rep_desc,
-    st_empty_desc, st_expire_now_req_desc, st_expire_now_rep_desc, st_mb_resolve_card_req_desc, st_mb_resolve_card_rep_desc,
+    st_empty_desc, st_funded_by_desc, st_create_coupon_req_desc, st_coupon_desc,
+    st_activate_rep_desc, st_expire_now_req_desc, st_expire_now_rep_desc, st_mb_resolve_card_req_desc, st_mb_resolve_card_rep_desc,
     st_mb_consume_code_req_desc;
 
 /* A message type: name, request body (for API calls: the "request" member), reply. */
@@ -322,6 +393,8 @@ const st_msgtype_t *st_msgtype_find(const char *type);
 #define ST_TYPE_RETURN "settlement.return"
 #define ST_TYPE_GRANT "settlement.grant"
 #define ST_TYPE_EXPIRE_NOW "settlement.expire_now"
+#define ST_TYPE_CREATE_COUPON "settlement.create_coupon"
+#define ST_TYPE_ACTIVATE_COUPON "settlement.activate_coupon"
 
 #define ST_MB_RESOLVE_CARD "members.resolve_card"
 #define ST_MB_CONSUME_CODE "members.consume_code"

@@ -167,3 +167,36 @@ int64_t st_expiry_at(const st_expiry_rule_t *r, int64_t t)
     int64_t next = lc_days_from_civil(y, (unsigned)r->cutoff_month, (unsigned)r->cutoff_day) + 1;
     return next * day_us - 1;
 }
+
+int st_coupon_check(const st_coupon_t *c, const lc_id_t *partner, bool activated, int64_t uses,
+                    int64_t at)
+{
+    if (!lc_id_is_zero(&c->partner_id) && !lc_id_eq(&c->partner_id, partner))
+        return ST_COUPON_WRONG_PARTNER;
+    if (at < c->valid_from || at > c->valid_until)
+        return ST_COUPON_OUTSIDE_WINDOW;
+    if (!activated)
+        return ST_COUPON_NOT_ACTIVATED;
+    if (uses >= c->max_per_member)
+        return ST_COUPON_USED_UP;
+    return 0;
+}
+
+int st_coupon_bonus(const st_coupon_t *c, int64_t base, int64_t *out)
+{
+    if (base < 0)
+        return LC_ERR_INVALID;
+    if (c->kind == ST_COUPON_BONUS) {
+        if (c->bonus_points < 1 || c->bonus_points > LC_API_POINTS_MAX)
+            return LC_ERR_OVERFLOW;
+        *out = c->bonus_points;
+        return LC_OK;
+    }
+    if (c->multiplier < 2)
+        return LC_ERR_INVALID;
+    unsigned __int128 p = (unsigned __int128)(uint64_t)base * (uint64_t)(c->multiplier - 1);
+    if (p > (unsigned __int128)LC_API_POINTS_MAX)
+        return LC_ERR_OVERFLOW;
+    *out = (int64_t)p;
+    return LC_OK;
+}

@@ -19,6 +19,7 @@
 
 #include "lc_settlement_msg.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,5 +78,21 @@ int st_expiry_rule_check(const st_expiry_rule_t *r);
 
 /* When a lot earned at t (Unix microseconds, UTC) expires under rule r (checked). */
 int64_t st_expiry_at(const st_expiry_rule_t *r, int64_t t);
+
+/* ---- coupons (issue 4, item 1) ------------------------------------------------------
+ *
+ * A coupon applies to an earn at time at by a member at a partner when it is valid at
+ * that partner (partner_id zero: every partner), at lies in [valid_from, valid_until]
+ * (both ends inclusive, to the microsecond), the member activated it, and the member
+ * applied it fewer than max_per_member times before. The reasons are checked in that
+ * order, so an earn names the first that fails. */
+
+/* 0 when coupon c applies, else the st_coupon_reason_t that stops it. */
+int st_coupon_check(const st_coupon_t *c, const lc_id_t *partner, bool activated, int64_t uses,
+                    int64_t at);
+
+/* The bonus of applied coupon c on base points: base x (multiplier - 1) or
+ * bonus_points. LC_ERR_OVERFLOW above 2^53 - 1. */
+int st_coupon_bonus(const st_coupon_t *c, int64_t base, int64_t *out);
 
 #endif

@@ -6,10 +6,17 @@
  *   1. decode strictly, check currency, items and arithmetic (st_arith.c);
  *   2. a row for this request's earn id: answer from it (a replay);
  *   3. resolve the card (members), refuse a frozen member;
- *   4. the ledger transfer issuance -> member, id derived from the earn id, a lot
+ *   4. the coupon codes (st_coupon.c): each applies or is rejected with a reason, never
+ *      failing the earn;
+ *   5. the ledger transfer issuance -> member, id derived from the earn id, a lot
  *      expiring as expiry.* says (st_expiry_of); with pending_days > 0 it is a hold
- *      without timeout (credits_pending: not spendable) that st_mature.c posts when due;
- *   5. the earn row (status, available_at = ledger timestamp + pending_days).
+ *      without timeout (credits_pending: not spendable) that st_mature.c posts when due.
+ *      Each coupon bonus is a transfer funder -> member with the same lot expiry, id
+ *      derived from the earn id ("bonus/<position>"), linked with the base in one chain:
+ *      all are posted or none (a prepaid funder out of budget refuses the whole earn
+ *      with partner_budget_exhausted);
+ *   6. the earn row and its coupon rows in one transaction (status, available_at =
+ *      ledger timestamp + pending_days), so a coupon's uses count each earn once.
  * An earn worth 0 points (everything excluded, or too small) is recorded without a
  * ledger transfer.
  */
@@ -17,37 +24,42 @@
 #include "lc_log.h"
 #include "lc_time.h"
 #include "st_arith.h"
+#include "st_coupon.h"
 #include "st_ledger.h"
 #include "st_members.h"
 #include "st_server.h"
 #include "st_store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Answers an earn row, rejecting every coupon of the request as unknown (coupons are
- * not implemented yet; a coupon never fails the earn). */
-static const char *s_reply(st_call_t *c, const st_earn_row_t *row, const st_earn_req_t *req,
-                           json_t **reply)
+/* Answers an earn row with its coupon rows. */
+static const char *s_reply(st_call_t *c, const st_earn_row_t *row,
+                           const st_earn_coupon_row_t *coupons, size_t n, json_t **reply)
 {
     st_earn_rep_t rep = {.id = row->id,
                          .points = row->points,
+                         .bonus_points = row->bonus_points,
                          .status = row->status,
                          .available_at = row->available_at};
-    st_coupon_rejected_t *rej = NULL;
-    if (req->ncoupon_codes) {
-        rej = calloc(req->ncoupon_codes, sizeof *rej);
-        if (!rej)
-            return st_fail(c, LC_API_INTERNAL, "out of memory");
-        for (size_t i = 0; i < req->ncoupon_codes; i++) {
-            rej[i].code = req->coupon_codes[i]; /* borrowed */
-            rej[i].reason = ST_COUPON_UNKNOWN;
-        }
-    }
-    rep.coupons_rejected = rej;
-    rep.ncoupons_rejected = req->ncoupon_codes;
-    const char *e = st_reply(c, &st_earn_rep_desc, &rep, reply);
-    free(rej);
+    const char *e = st_coupons_reply(c, coupons, n, &rep);
+    if (!e)
+        e = st_reply(c, &st_earn_rep_desc, &rep, reply);
+    free(rep.coupons_applied);
+    free(rep.coupons_rejected);
+    return e;
+}
+
+/* Answers a stored earn (a replay) with the coupon rows stored with it. */
+static const char *s_replay(st_call_t *c, const st_earn_row_t *row, json_t **reply)
+{
+    st_earn_coupon_row_t *rows = NULL;
+    size_t n = 0;
+    if (st_store_earn_coupons(c->srv, &row->id, &rows, &n) != LC_OK)
+        return st_db_fail(c, "load earn coupons");
+    const char *e = s_reply(c, row, rows, n, reply);
+    free(rows);
     return e;
 }
 
@@ -82,6 +94,8 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
         return e;
     st_earn_req_t req;
     memset(&req, 0, sizeof req);
+    st_earn_coupon_row_t *crows = NULL;
+    ld_transfer_t *chain = NULL;
     if ((e = st_decode(c, &st_earn_req_desc, &req)))
         goto done;
     int64_t eligible = 0, points = 0;
@@ -93,7 +107,7 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
         goto done;
     int rc = st_store_earn_get(c->srv, &row.id, &p.id, &row);
     if (rc == LC_OK) {
-        e = s_reply(c, &row, &req, reply);
+        e = s_replay(c, &row, reply);
         goto done;
     }
     if (rc != LC_ERR_NOT_FOUND) {
@@ -108,38 +122,71 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
     row.points = points;
     row.status = ST_EARN_POSTED;
     row.created_at = lc_now_us();
+    size_t n = req.ncoupon_codes, nchain = 0, nbonus = 0;
+    crows = n ? calloc(n, sizeof *crows) : NULL;
+    chain = calloc(n + 1, sizeof *chain);
+    if ((n && !crows) || !chain) {
+        e = st_fail(c, LC_API_INTERNAL, "out of memory");
+        goto done;
+    }
     if (points > 0) {
-        ld_transfer_t t = {.amount = points, .code = ST_CODE_EARN, .user_data = row.id,
-                           .credit_account_id = row.member_id,
-                           .expires_at = st_expiry_of(c->srv, lc_now_us())};
-        lc_id_derive(&row.id, "transfer", &t.id);
-        st_partner_accounts(&p.id, &t.debit_account_id, NULL, NULL);
+        ld_transfer_t *t = &chain[nchain++];
+        t->amount = points;
+        t->code = ST_CODE_EARN;
+        t->user_data = row.id;
+        t->credit_account_id = row.member_id;
+        lc_id_derive(&row.id, "transfer", &t->id);
+        st_partner_accounts(&p.id, &t->debit_account_id, NULL, NULL);
         if (p.pending_days > 0)
-            t.flags = LD_TF_PENDING; /* timeout 0: only st_mature.c resolves it */
-        if ((e = st_issue(c, &t, &row.created_at)))
+            t->flags = LD_TF_PENDING; /* timeout 0: only st_mature.c resolves it */
+    }
+    if (n && (e = st_coupons_apply(c, &p, &row.member_id, &row.id, points, req.coupon_codes, n,
+                                   row.created_at, crows, chain + nchain, &nbonus,
+                                   &row.bonus_points)))
+        goto done;
+    if (row.bonus_points > LC_API_POINTS_MAX - points) {
+        e = st_fail(c, LC_API_INVALID_REQUEST, "amount: the points would exceed %lld",
+                    (long long)LC_API_POINTS_MAX);
+        goto done;
+    }
+    nchain += nbonus;
+    if (nchain > 0) {
+        int64_t expires_at = st_expiry_of(c->srv, lc_now_us());
+        for (size_t i = 0; i < nchain; i++) {
+            chain[i].expires_at = expires_at;
+            if (i + 1 < nchain)
+                chain[i].flags |= LD_TF_LINKED;
+        }
+        if ((e = st_issue_chain(c, chain, nchain, &row.created_at)))
             goto done;
-        row.transfer_id = t.id;
-        row.expires_at = t.expires_at;
+        row.expires_at = chain[0].expires_at;
+    }
+    if (points > 0) {
+        row.transfer_id = chain[0].id;
         if (p.pending_days > 0) {
             row.status = ST_EARN_PENDING;
-            row.hold_id = t.id;
+            row.hold_id = chain[0].id;
         } else {
-            row.credit_id = t.id;
+            row.credit_id = chain[0].id;
         }
     }
     row.available_at = row.created_at;
     if (row.status == ST_EARN_PENDING)
         row.available_at += p.pending_days * ST_DAY_US;
-    if (st_store_earn_insert(c->srv, &row, req.receipt_id) != LC_OK) {
+    if (st_store_earn_insert(c->srv, &row, req.receipt_id, crows, n) != LC_OK) {
         e = st_db_fail(c, "insert earn");
         goto done;
     }
-    char idt[LC_ID_STRLEN + 1];
+    char idt[LC_ID_STRLEN + 1], bonus[24];
     lc_id_format(&row.id, idt);
+    snprintf(bonus, sizeof bonus, "%lld", (long long)row.bonus_points);
     lc_log_kv(LC_LOG_INFO, c->rid, "earn recorded", "partner_id", c->partner, "earn_id", idt,
-              "status", lc_name_of(st_earn_status_names, (uint32_t)row.status), NULL);
-    e = s_reply(c, &row, &req, reply);
+              "status", lc_name_of(st_earn_status_names, (uint32_t)row.status), "bonus_points",
+              bonus, NULL);
+    e = s_reply(c, &row, crows, n, reply);
 done:
+    free(crows);
+    free(chain);
     lc_codec_clear(&st_earn_req_desc, &req);
     lc_codec_clear(&st_partner_desc, &p);
     return e;

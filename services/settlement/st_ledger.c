@@ -267,3 +267,68 @@ const char *st_issue(st_call_t *c, ld_transfer_t *t, int64_t *ts)
               "partner_id", c->partner, "transfer_id", idt, "points", amount, NULL);
     return NULL;
 }
+
+/* The index of the refusal that explains a chain's results: the first that is not
+ * applied and not linked_event_failed, else the first not applied; -1 if none. */
+static int s_chain_bad(const ld_results_rep_t *res, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!st_ledger_applied(res->results[i].result) &&
+            res->results[i].result != LD_LINKED_EVENT_FAILED)
+            return (int)i;
+    for (size_t i = 0; i < n; i++)
+        if (!st_ledger_applied(res->results[i].result))
+            return (int)i;
+    return -1;
+}
+
+const char *st_issue_chain(st_call_t *c, ld_transfer_t *t, size_t n, int64_t *ts)
+{
+    if (n == 1)
+        return st_issue(c, t, ts);
+    int rc = st_ledger_ensure_member(c->srv, c->rid, &t[0].credit_account_id);
+    if (rc == LC_ERR_UNAVAILABLE)
+        return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
+    if (rc != LC_OK)
+        return st_fail(c, LC_API_INTERNAL, "the member's ledger account cannot be created");
+    for (int attempt = 0; attempt < 2; attempt++) {
+        ld_results_rep_t res;
+        if (st_ledger_transfers(c->srv, c->rid, t, n, &res) != LC_OK)
+            return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
+        bool other_expiry = false;
+        for (size_t i = 0; i < n; i++)
+            if (res.results[i].result == LD_EXISTS_WITH_DIFFERENT_EXPIRES_AT)
+                other_expiry = true;
+        int bad = s_chain_bad(&res, n);
+        int r = bad >= 0 ? res.results[bad].result : LD_OK;
+        *ts = res.results[0].timestamp;
+        lc_codec_clear(&ld_results_rep_desc, &res);
+        if (other_expiry && attempt == 0) {
+            ld_entry_t entry;
+            bool found = false;
+            if (st_ledger_transfer_entry(c->srv, c->rid, &t[0].id, &entry, &found) != LC_OK)
+                return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
+            if (!found)
+                return st_fail(c, LC_API_INTERNAL, "an earn transfer exists but cannot be read");
+            for (size_t i = 0; i < n; i++)
+                t[i].expires_at = entry.expires_at;
+            continue;
+        }
+        if (bad >= 0) {
+            const char *code = st_outcome(c, r, &t[bad].id, false);
+            /* The ledger may answer a retry's id_already_failed on another transfer of
+             * the chain: every id remembers the answer. */
+            for (size_t i = 0; ld_result_is_transient((ld_result_t)r) && i < n; i++)
+                if ((int)i != bad && st_store_refusal_put(c->srv, &t[i].id, code) != LC_OK)
+                    lc_log_kv(LC_LOG_ERROR, c->rid, "cannot remember a refusal", NULL);
+            return code;
+        }
+        char idt[LC_ID_STRLEN + 1], count[24];
+        lc_id_format(&t[0].id, idt);
+        snprintf(count, sizeof count, "%zu", n);
+        lc_log_kv(LC_LOG_INFO, c->rid, "points issued (chain)", "partner_id", c->partner,
+                  "transfer_id", idt, "transfers", count, NULL);
+        return NULL;
+    }
+    return st_fail(c, LC_API_INTERNAL, "the earn's transfers exist with other fields");
+}

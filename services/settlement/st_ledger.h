@@ -72,4 +72,12 @@ const char *st_outcome(st_call_t *c, int r, const lc_id_t *tid, bool member_debi
  * ledger's timestamp of the transfer and t->expires_at the lot's expiry. */
 const char *st_issue(st_call_t *c, ld_transfer_t *t, int64_t *ts);
 
+/* st_issue for a linked chain t[0..n) (n >= 1) of credits to one member (t[0]'s
+ * credit account), all or nothing: the caller sets LD_TF_LINKED on all but the
+ * last. A retry that finds the chain posted with another expiry reads t[0]'s back,
+ * sets it on every transfer and sends the chain again (then all exist). The first
+ * refusal that is not linked_event_failed becomes the answer (st_outcome, credit
+ * side: a prepaid funder out of budget is partner_budget_exhausted). */
+const char *st_issue_chain(st_call_t *c, ld_transfer_t *t, size_t n, int64_t *ts);
+
 #endif

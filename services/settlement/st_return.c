@@ -15,8 +15,13 @@
  *     settled. Post-then-reverse was not chosen: it would make the rest spendable
  *     before available_at;
  *   - pending earn already due: posted first (st_mature_one), then as posted.
+ * Coupon bonuses (only posted earns have them): each applied bonus transfer is
+ * reversed by its own share, ceil(returned x bonus / earn.amount) capped at what is
+ * left of it, in a transfer member -> the bonus's funder that `reverses` the bonus
+ * transfer, linked with the base reversal in one chain (all or nothing).
  * Ids: return id = lc_api_derive(req, "return"); its transfers are derived from it
- * ("reversal", "void", "hold"), so a retry answers exists.
+ * ("reversal", "void", "hold", "bonus-reversal/<position>"), so a retry answers
+ * exists.
  */
 #include "lc_err.h"
 #include "lc_log.h"
@@ -27,12 +32,15 @@
 #include "st_server.h"
 #include "st_store.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *s_reply(st_call_t *c, const st_return_row_t *r, json_t **reply)
 {
     st_return_rep_t rep = {.id = r->id, .earn_id = r->earn_id,
-                           .points_reversed = r->points_reversed};
+                           .points_reversed = r->points_reversed,
+                           .bonus_points_reversed = r->bonus_points_reversed};
     return st_reply(c, &st_return_rep_desc, &rep, reply);
 }
 
@@ -86,8 +94,20 @@ const char *st_h_return(st_call_t *c, json_t **reply)
     row.amount = returned;
     row.points_reversed = pts;
     row.created_at = lc_now_us();
-    ld_transfer_t t[2];
-    memset(t, 0, sizeof t);
+    st_earn_coupon_row_t *bonus = NULL;
+    size_t nbonus = 0;
+    if (earn.bonus_points > 0 && earn.status == ST_EARN_POSTED &&
+        st_store_earn_coupons(c->srv, &earn.id, &bonus, &nbonus) != LC_OK)
+        return st_db_fail(c, "load earn coupons");
+    ld_transfer_t *t = calloc(2 + nbonus, sizeof *t);
+    int64_t *brev = calloc(nbonus + 1, sizeof *brev);
+    if (!t || !brev) {
+        free(t);
+        free(brev);
+        free(bonus);
+        return st_fail(c, LC_API_INTERNAL, "out of memory");
+    }
+    const char *e2 = NULL;
     size_t nt = 0;
     lc_id_t iss, new_hold;
     memset(&new_hold, 0, sizeof new_hold);
@@ -128,10 +148,39 @@ const char *st_h_return(st_call_t *c, json_t **reply)
             settle = true;
         }
     }
+    /* The bonuses, each by its own share (rows of applied coupons with a transfer). */
+    size_t nb = 0;
+    for (size_t i = 0; i < nbonus; i++) {
+        const st_earn_coupon_row_t *b = &bonus[i];
+        int64_t rv = 0;
+        if (b->reason || lc_id_is_zero(&b->transfer_id) ||
+            st_return_points(returned, earn.amount, b->bonus_points, earn.returned_amount,
+                             b->reversed_points, &rv) != LC_OK || rv == 0)
+            continue;
+        char label[40];
+        snprintf(label, sizeof label, "bonus-reversal/%d", b->position);
+        ld_transfer_t *x = &t[nt++];
+        lc_id_derive(&row.id, label, &x->id);
+        x->debit_account_id = earn.member_id;
+        x->credit_account_id = b->funder_account;
+        x->amount = rv;
+        x->reverses = b->transfer_id;
+        x->code = ST_CODE_RETURN;
+        x->user_data = earn.id;
+        bonus[nb] = *b;
+        brev[nb++] = rv;
+        row.bonus_points_reversed += rv;
+        if (lc_id_is_zero(&row.transfer_id))
+            row.transfer_id = x->id;
+    }
+    for (size_t i = 0; i + 1 < nt; i++)
+        t[i].flags |= LD_TF_LINKED;
     if (nt > 0) {
         ld_results_rep_t res;
-        if (st_ledger_transfers(c->srv, c->rid, t, nt, &res) != LC_OK)
-            return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
+        if (st_ledger_transfers(c->srv, c->rid, t, nt, &res) != LC_OK) {
+            e2 = st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
+            goto out;
+        }
         int bad = -1;
         for (size_t i = 0; i < nt && bad < 0; i++)
             if (!st_ledger_applied(res.results[i].result) &&
@@ -143,16 +192,27 @@ const char *st_h_return(st_call_t *c, json_t **reply)
                 if (!st_ledger_applied(res.results[i].result))
                     r = res.results[i].result, bad = (int)i;
         lc_codec_clear(&ld_results_rep_desc, &res);
-        if (bad >= 0)
-            return st_outcome(c, r, &t[bad].id, true);
+        if (bad >= 0) {
+            e2 = st_outcome(c, r, &t[bad].id, true);
+            goto out;
+        }
     }
-    if (st_store_return_insert(c->srv, &row, &new_hold, settle) != LC_OK)
-        return st_db_fail(c, "insert return");
+    rc = nb > 0 ? st_store_return_insert_bonus(c->srv, &row, bonus, brev, nb)
+                : st_store_return_insert(c->srv, &row, &new_hold, settle);
+    if (rc != LC_OK) {
+        e2 = st_db_fail(c, "insert return");
+        goto out;
+    }
     char rid[LC_ID_STRLEN + 1], eid[LC_ID_STRLEN + 1], tid[LC_ID_STRLEN + 1];
     lc_id_format(&row.id, rid);
     lc_id_format(&earn.id, eid);
     lc_id_format(&row.transfer_id, tid);
     lc_log_kv(LC_LOG_INFO, c->rid, "return recorded", "partner_id", c->partner, "return_id", rid,
               "earn_id", eid, "transfer_id", tid, NULL);
-    return s_reply(c, &row, reply);
+    e2 = s_reply(c, &row, reply);
+out:
+    free(t);
+    free(brev);
+    free(bonus);
+    return e2;
 }

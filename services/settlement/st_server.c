@@ -109,6 +109,8 @@ static const struct {
     {ST_TYPE_REFUND, st_h_refund},
     {ST_TYPE_RETURN, st_h_return},
     {ST_TYPE_GRANT, st_h_grant},
+    {ST_TYPE_CREATE_COUPON, st_h_create_coupon},
+    {ST_TYPE_ACTIVATE_COUPON, st_h_activate_coupon},
 };
 
 /* Serves one parsed request; returns NULL with *reply, or an error code. */

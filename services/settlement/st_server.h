@@ -118,6 +118,8 @@ const char *st_h_void(st_call_t *c, json_t **reply);
 const char *st_h_refund(st_call_t *c, json_t **reply);
 const char *st_h_return(st_call_t *c, json_t **reply);
 const char *st_h_grant(st_call_t *c, json_t **reply);
+const char *st_h_create_coupon(st_call_t *c, json_t **reply);
+const char *st_h_activate_coupon(st_call_t *c, json_t **reply);
 
 /* Loads the calling partner (role partner) into *p; forbidden for other roles or an
  * unknown partner. Clear *p with lc_codec_clear(&st_partner_desc, p). */

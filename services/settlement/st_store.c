@@ -413,7 +413,8 @@ int st_store_refusal_get(st_server_t *s, const lc_id_t *transfer, char *code, si
 
 #define EARN_COLS                                                                                  \
     "id, partner_id, member_id, amount, eligible, points, status, transfer_id, hold_id, "          \
-    "credit_id, expires_at, available_at, created_at, returned_amount, reversed_points"
+    "credit_id, expires_at, available_at, created_at, returned_amount, reversed_points, "    \
+    "bonus_points"
 
 static void s_earn_row(const lc_dbres_t *r, int row, st_earn_row_t *e)
 {
@@ -432,9 +433,11 @@ static void s_earn_row(const lc_dbres_t *r, int row, st_earn_row_t *e)
     e->created_at = g_i64(r, row, 12);
     e->returned_amount = g_i64(r, row, 13);
     e->reversed_points = g_i64(r, row, 14);
+    e->bonus_points = g_i64(r, row, 15);
 }
 
-int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *receipt_id)
+int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *receipt_id,
+                         const st_earn_coupon_row_t *coupons, size_t n)
 {
     params_t prm = {.n = 0};
     p_id(&prm, &e->id);
@@ -451,12 +454,79 @@ int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *rec
     p_i64(&prm, e->expires_at);
     p_i64(&prm, e->available_at);
     p_i64(&prm, e->created_at);
-    return s_exec(s,
-                  "INSERT INTO settlement.earns (id, partner_id, member_id, receipt_id, amount, "
-                  "eligible, points, status, transfer_id, hold_id, credit_id, expires_at, "
-                  "available_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-                  "$11, $12, $13, $14) ON CONFLICT (id) DO NOTHING",
-                  &prm, NULL);
+    p_i64(&prm, e->bonus_points);
+    int rc = lc_db_begin(s->db);
+    if (rc != LC_OK)
+        return rc;
+    lc_dbres_t *r = NULL;
+    rc = s_exec(s,
+                "INSERT INTO settlement.earns (id, partner_id, member_id, receipt_id, amount, "
+                "eligible, points, status, transfer_id, hold_id, credit_id, expires_at, "
+                "available_at, created_at, bonus_points) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                "$8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING RETURNING 1",
+                &prm, &r);
+    /* A row inserted by a concurrent twin: its coupon rows are there too. */
+    bool fresh = rc == LC_OK && lc_dbres_rows(r) == 1;
+    lc_dbres_free(&r);
+    for (size_t i = 0; rc == LC_OK && fresh && i < n; i++) {
+        const st_earn_coupon_row_t *c = &coupons[i];
+        params_t q = {.n = 0};
+        p_id(&q, &e->id);
+        p_i64(&q, c->position);
+        p_str(&q, c->code);
+        p_id(&q, &c->coupon_id);
+        p_id(&q, &e->member_id);
+        if (c->reason)
+            p_i64(&q, c->reason);
+        else
+            p_str(&q, NULL);
+        p_i64(&q, c->bonus_points);
+        p_id(&q, &c->transfer_id);
+        p_id(&q, &c->funder_account);
+        rc = s_exec(s,
+                    "INSERT INTO settlement.earn_coupons (earn_id, position, code, coupon_id, "
+                    "member_id, reason, bonus_points, transfer_id, funder_account) VALUES ($1, "
+                    "$2, $3, $4, $5, $6, $7, $8, $9)",
+                    &q, NULL);
+    }
+    return s_end(s, rc);
+}
+
+int st_store_earn_coupons(st_server_t *s, const lc_id_t *earn, st_earn_coupon_row_t **out,
+                          size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params_t prm = {.n = 0};
+    p_id(&prm, earn);
+    lc_dbres_t *r = NULL;
+    int rc = s_exec(s,
+                    "SELECT position, code, coupon_id, COALESCE(reason, 0), bonus_points, "
+                    "transfer_id, funder_account, reversed_points FROM settlement.earn_coupons "
+                    "WHERE earn_id = $1 ORDER BY position",
+                    &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    int rows = lc_dbres_rows(r);
+    st_earn_coupon_row_t *c = rows ? calloc((size_t)rows, sizeof *c) : NULL;
+    if (rows && !c) {
+        lc_dbres_free(&r);
+        return LC_ERR_NOMEM;
+    }
+    for (int i = 0; i < rows; i++) {
+        c[i].position = (int)g_i64(r, i, 0);
+        snprintf(c[i].code, sizeof c[i].code, "%s", lc_dbres_get(r, i, 1));
+        c[i].coupon_id = g_id(r, i, 2);
+        c[i].reason = (int)g_i64(r, i, 3);
+        c[i].bonus_points = g_i64(r, i, 4);
+        c[i].transfer_id = g_id(r, i, 5);
+        c[i].funder_account = g_id(r, i, 6);
+        c[i].reversed_points = g_i64(r, i, 7);
+    }
+    lc_dbres_free(&r);
+    *out = c;
+    *n = (size_t)rows;
+    return LC_OK;
 }
 
 int st_store_earn_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
@@ -535,6 +605,59 @@ int st_store_return_insert(st_server_t *s, const st_return_row_t *r, const lc_id
         &u);
 }
 
+int st_store_return_insert_bonus(st_server_t *s, const st_return_row_t *r,
+                                 const st_earn_coupon_row_t *bonus, const int64_t *rev, size_t n)
+{
+    lc_dbarr_t pos, pts;
+    lc_dbarr_init(&pos);
+    lc_dbarr_init(&pts);
+    for (size_t i = 0; i < n; i++) {
+        lc_dbarr_i64(&pos, bonus[i].position);
+        lc_dbarr_i64(&pts, rev[i]);
+    }
+    const char *lpos = lc_dbarr_finish(&pos), *lpts = lc_dbarr_finish(&pts);
+    int rc = lpos && lpts ? lc_db_begin(s->db) : LC_ERR_NOMEM;
+    if (rc == LC_OK) {
+        params_t prm = {.n = 0};
+        p_id(&prm, &r->id);
+        p_id(&prm, &r->earn_id);
+        p_id(&prm, &r->partner_id);
+        p_i64(&prm, r->amount);
+        p_i64(&prm, r->points_reversed);
+        p_id(&prm, &r->transfer_id);
+        p_i64(&prm, r->created_at);
+        p_i64(&prm, r->bonus_points_reversed);
+        rc = s_exec(s,
+                    "INSERT INTO settlement.returns (id, earn_id, partner_id, amount, "
+                    "points_reversed, transfer_id, created_at, bonus_points_reversed) VALUES "
+                    "($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &prm, NULL);
+        params_t u = {.n = 0};
+        p_id(&u, &r->earn_id);
+        p_i64(&u, r->amount);
+        p_i64(&u, r->points_reversed);
+        if (rc == LC_OK)
+            rc = s_exec(s,
+                        "UPDATE settlement.earns SET returned_amount = returned_amount + $2, "
+                        "reversed_points = reversed_points + $3 WHERE id = $1",
+                        &u, NULL);
+        params_t b = {.n = 0};
+        p_id(&b, &r->earn_id);
+        p_str(&b, lpos);
+        p_str(&b, lpts);
+        if (rc == LC_OK && n > 0)
+            rc = s_exec(s,
+                        "UPDATE settlement.earn_coupons ec SET reversed_points = "
+                        "ec.reversed_points + u.pts FROM unnest($2::integer[], $3::bigint[]) "
+                        "AS u(pos, pts) WHERE ec.earn_id = $1 AND ec.position = u.pos",
+                        &b, NULL);
+        rc = s_end(s, rc);
+    }
+    lc_dbarr_free(&pos);
+    lc_dbarr_free(&pts);
+    return rc;
+}
+
 int st_store_return_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
                         st_return_row_t *r)
 {
@@ -542,7 +665,8 @@ int st_store_return_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partne
     int rc = s_one_by_id(
         s,
         "SELECT id, earn_id, partner_id, amount, points_reversed, transfer_id, void_id, "
-        "created_at FROM settlement.returns WHERE id = $1 AND partner_id = $2",
+        "created_at, bonus_points_reversed FROM settlement.returns WHERE id = $1 AND "
+        "partner_id = $2",
         id, partner, &res);
     if (rc != LC_OK)
         return rc;
@@ -554,6 +678,7 @@ int st_store_return_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partne
     r->transfer_id = g_id(res, 0, 5);
     r->void_id = g_id(res, 0, 6);
     r->created_at = g_i64(res, 0, 7);
+    r->bonus_points_reversed = g_i64(res, 0, 8);
     lc_dbres_free(&res);
     return LC_OK;
 }
@@ -650,4 +775,109 @@ int st_store_refund_get(st_server_t *s, const lc_id_t *id, const lc_id_t *redemp
     return s_get_i64(
         s, "SELECT points FROM settlement.refunds WHERE id = $1 AND redemption_id = $2", id,
         redemption, points);
+}
+
+/* ---- coupons ----------------------------------------------------------------------- */
+
+int st_store_coupon_insert(st_server_t *s, const st_coupon_t *c, const lc_id_t *funder_account)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, &c->id);
+    p_str(&prm, c->code);
+    p_id(&prm, &c->partner_id);
+    p_i64(&prm, c->kind);
+    if (c->kind == ST_COUPON_MULTIPLIER) {
+        p_i64(&prm, c->multiplier);
+        p_str(&prm, NULL);
+    } else {
+        p_str(&prm, NULL);
+        p_i64(&prm, c->bonus_points);
+    }
+    p_i64(&prm, c->funded_by.type);
+    p_id(&prm, &c->funded_by.id);
+    p_id(&prm, funder_account);
+    p_i64(&prm, c->valid_from);
+    p_i64(&prm, c->valid_until);
+    p_i64(&prm, c->max_per_member);
+    p_i64(&prm, c->created_at);
+    int rc = s_exec(s,
+                    "INSERT INTO settlement.coupons (id, code, partner_id, kind, multiplier, "
+                    "bonus_points, funder_type, funder_id, funder_account, valid_from, "
+                    "valid_until, max_per_member, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
+                    "$7, $8, $9, $10, $11, $12, $13)",
+                    &prm, NULL);
+    if (rc != LC_OK && strcmp(lc_db_sqlstate(s->db), "23505") == 0)
+        return LC_ERR_CONFLICT;
+    return rc;
+}
+
+int st_store_coupon_get(st_server_t *s, const lc_id_t *id, const char *code, st_coupon_t *c,
+                        lc_id_t *funder_account)
+{
+    memset(c, 0, sizeof *c);
+    params_t prm = {.n = 0};
+    p_id(&prm, id);
+    p_str(&prm, code);
+    lc_dbres_t *r = NULL;
+    int rc = s_one(s,
+                   "SELECT id, code, partner_id, kind, COALESCE(multiplier, 0), "
+                   "COALESCE(bonus_points, 0), funder_type, funder_id, funder_account, "
+                   "valid_from, valid_until, max_per_member, created_at FROM settlement.coupons "
+                   "WHERE id = $1::uuid OR code = $2::text",
+                   &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    c->id = g_id(r, 0, 0);
+    c->code = strdup(lc_dbres_get(r, 0, 1));
+    c->partner_id = g_id(r, 0, 2);
+    c->kind = (int)g_i64(r, 0, 3);
+    c->multiplier = g_i64(r, 0, 4);
+    c->bonus_points = g_i64(r, 0, 5);
+    c->funded_by.type = (int)g_i64(r, 0, 6);
+    c->funded_by.id = g_id(r, 0, 7);
+    if (funder_account)
+        *funder_account = g_id(r, 0, 8);
+    c->valid_from = g_i64(r, 0, 9);
+    c->valid_until = g_i64(r, 0, 10);
+    c->max_per_member = g_i64(r, 0, 11);
+    c->created_at = g_i64(r, 0, 12);
+    lc_dbres_free(&r);
+    return c->code ? LC_OK : LC_ERR_NOMEM;
+}
+
+int st_store_coupon_uses(st_server_t *s, const lc_id_t *coupon, const lc_id_t *member,
+                         int64_t *uses)
+{
+    return s_get_i64(s,
+                     "SELECT count(*) FROM settlement.earn_coupons WHERE coupon_id = $1 "
+                     "AND member_id = $2 AND reason IS NULL",
+                     coupon, member, uses);
+}
+
+int st_store_coupon_activate(st_server_t *s, const lc_id_t *coupon, const lc_id_t *member,
+                             int64_t now, int64_t *activated_at)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, coupon);
+    p_id(&prm, member);
+    p_i64(&prm, now);
+    int rc = s_exec(s,
+                    "INSERT INTO settlement.coupon_activations (coupon_id, member_id, "
+                    "activated_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    &prm, NULL);
+    if (rc != LC_OK)
+        return rc;
+    return s_get_i64(s,
+                     "SELECT activated_at FROM settlement.coupon_activations WHERE coupon_id = "
+                     "$1 AND member_id = $2",
+                     coupon, member, activated_at);
+}
+
+int st_store_coupon_activated(st_server_t *s, const lc_id_t *coupon, const lc_id_t *member)
+{
+    int64_t at;
+    return s_get_i64(s,
+                     "SELECT activated_at FROM settlement.coupon_activations WHERE coupon_id = "
+                     "$1 AND member_id = $2",
+                     coupon, member, &at);
 }

@@ -20,7 +20,20 @@ typedef struct st_earn_row {
     lc_id_t credit_id;     /* what a return reverses; zero while pending or 0 points */
     int64_t expires_at, available_at, created_at;
     int64_t returned_amount, reversed_points;
+    int64_t bonus_points;  /* the sum of its coupon bonuses (earn_coupons) */
 } st_earn_row_t;
+
+/* One coupon code an earn presented (settlement.earn_coupons). */
+typedef struct st_earn_coupon_row {
+    int position;                     /* in coupon_codes */
+    char code[ST_CATEGORY_MAX + 1];
+    lc_id_t coupon_id;                /* zero for an unknown code */
+    int reason;                       /* 0 applied, else st_coupon_reason_t */
+    int64_t bonus_points;             /* applied: the bonus (may be 0) */
+    lc_id_t transfer_id;              /* the bonus transfer; zero for 0 points */
+    lc_id_t funder_account;           /* the account the bonus was debited from */
+    int64_t reversed_points;          /* reversed by returns so far */
+} st_earn_coupon_row_t;
 
 typedef struct st_redemption_row {
     lc_id_t id, partner_id, member_id;
@@ -34,6 +47,7 @@ typedef struct st_redemption_row {
 typedef struct st_return_row {
     lc_id_t id, earn_id, partner_id;
     int64_t amount, points_reversed;
+    int64_t bonus_points_reversed; /* coupon bonuses reversed */
     lc_id_t transfer_id, void_id;
     int64_t created_at;
 } st_return_row_t;
@@ -74,7 +88,12 @@ int st_store_refusal_get(st_server_t *s, const lc_id_t *transfer, char *code, si
 
 /* ---- earns and returns ------------------------------------------------------------- */
 
-int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *receipt_id);
+/* Inserts the earn row and its coupon rows (n of them) in one transaction. */
+int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *receipt_id,
+                         const st_earn_coupon_row_t *coupons, size_t n);
+/* The coupon rows of an earn in position order: *out (malloc'd, free it) of *n. */
+int st_store_earn_coupons(st_server_t *s, const lc_id_t *earn, st_earn_coupon_row_t **out,
+                          size_t *n);
 /* partner NULL: any partner's earn. */
 int st_store_earn_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
                       st_earn_row_t *e);
@@ -88,6 +107,27 @@ int st_store_earns_due(st_server_t *s, int64_t now, int max, st_earn_row_t *out,
  * settle: a pending earn has nothing left to hold (status posted, no hold). */
 int st_store_return_insert(st_server_t *s, const st_return_row_t *r, const lc_id_t *new_hold,
                            bool settle);
+/* Same, also adding rev[i] to the reversed points of coupon row bonus[i] (n rows). */
+int st_store_return_insert_bonus(st_server_t *s, const st_return_row_t *r,
+                                 const st_earn_coupon_row_t *bonus, const int64_t *rev, size_t n);
+
+/* ---- coupons ----------------------------------------------------------------------- */
+
+/* Inserts coupon c debiting funder_account; LC_ERR_CONFLICT when its code is taken. */
+int st_store_coupon_insert(st_server_t *s, const st_coupon_t *c, const lc_id_t *funder_account);
+/* Loads coupon id (code NULL) or the coupon with code (id NULL) into *c (clear with
+ * st_coupon_desc) and its funder account into *funder_account (may be NULL). */
+int st_store_coupon_get(st_server_t *s, const lc_id_t *id, const char *code, st_coupon_t *c,
+                        lc_id_t *funder_account);
+/* How many earns of member applied coupon. */
+int st_store_coupon_uses(st_server_t *s, const lc_id_t *coupon, const lc_id_t *member,
+                         int64_t *uses);
+/* Activates coupon for member at now unless done before; *activated_at is the first
+ * activation's time. */
+int st_store_coupon_activate(st_server_t *s, const lc_id_t *coupon, const lc_id_t *member,
+                             int64_t now, int64_t *activated_at);
+/* LC_OK when member activated coupon, LC_ERR_NOT_FOUND when not. */
+int st_store_coupon_activated(st_server_t *s, const lc_id_t *coupon, const lc_id_t *member);
 int st_store_return_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
                         st_return_row_t *r);
 

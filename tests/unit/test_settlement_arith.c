@@ -276,6 +276,45 @@ static void arith_expiry_cutoff_puts_a_year_on_one_day(void **state)
                      s_t("2027-01-01T23:59:59.999999Z"));
 }
 
+/* ---- coupons ---------------------------------------------------------------------- */
+
+static void arith_coupon_window_is_inclusive_to_the_microsecond(void **state)
+{
+    (void)state;
+    lc_id_t partner = {{1}}, other = {{2}};
+    st_coupon_t c = {.kind = ST_COUPON_BONUS,
+                     .bonus_points = 5,
+                     .valid_from = 1000000,
+                     .valid_until = 2000000,
+                     .max_per_member = 2};
+    assert_int_equal(st_coupon_check(&c, &partner, true, 0, 1000000), 0); /* from, exactly */
+    assert_int_equal(st_coupon_check(&c, &partner, true, 0, 2000000), 0); /* until, exactly */
+    assert_int_equal(st_coupon_check(&c, &partner, true, 0, 999999), ST_COUPON_OUTSIDE_WINDOW);
+    assert_int_equal(st_coupon_check(&c, &partner, true, 0, 2000001), ST_COUPON_OUTSIDE_WINDOW);
+    /* every partner (zero partner_id), then one partner */
+    assert_int_equal(st_coupon_check(&c, &other, true, 0, 1500000), 0);
+    c.partner_id = partner;
+    assert_int_equal(st_coupon_check(&c, &other, true, 0, 1500000), ST_COUPON_WRONG_PARTNER);
+    assert_int_equal(st_coupon_check(&c, &partner, false, 0, 1500000), ST_COUPON_NOT_ACTIVATED);
+    assert_int_equal(st_coupon_check(&c, &partner, true, 1, 1500000), 0);
+    assert_int_equal(st_coupon_check(&c, &partner, true, 2, 1500000), ST_COUPON_USED_UP);
+}
+
+static void arith_coupon_bonus_multiplier_and_overflow(void **state)
+{
+    (void)state;
+    int64_t out = -1;
+    st_coupon_t m = {.kind = ST_COUPON_MULTIPLIER, .multiplier = 10};
+    assert_int_equal(st_coupon_bonus(&m, 7, &out), LC_OK);
+    assert_int_equal(out, 63); /* 10x: base + 9 x base */
+    assert_int_equal(st_coupon_bonus(&m, 0, &out), LC_OK);
+    assert_int_equal(out, 0);
+    assert_int_equal(st_coupon_bonus(&m, LC_API_POINTS_MAX / 9 + 1, &out), LC_ERR_OVERFLOW);
+    st_coupon_t b = {.kind = ST_COUPON_BONUS, .bonus_points = 250};
+    assert_int_equal(st_coupon_bonus(&b, 0, &out), LC_OK);
+    assert_int_equal(out, 250);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +332,8 @@ int main(void)
         cmocka_unit_test(arith_expiry_refuses_rules_that_make_no_sense),
         cmocka_unit_test(arith_expiry_without_cutoff_is_validity_months_later),
         cmocka_unit_test(arith_expiry_cutoff_puts_a_year_on_one_day),
+        cmocka_unit_test(arith_coupon_window_is_inclusive_to_the_microsecond),
+        cmocka_unit_test(arith_coupon_bonus_multiplier_and_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

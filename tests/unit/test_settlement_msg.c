@@ -28,6 +28,8 @@ static const tc_enum_t s_enums[] = {
     {st_redemption_status_names, "redemption_status"},
     {st_grant_reason_names, "grant_reason"},
     {st_coupon_reason_names, "coupon_reason"},
+    {st_coupon_kind_names, "coupon_kind"},
+    {st_funder_names, "funder"},
     {st_member_status_names, "member_status"},
 };
 #define N_ENUMS (sizeof s_enums / sizeof s_enums[0])
