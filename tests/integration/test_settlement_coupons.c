@@ -8,7 +8,7 @@
  * pure rule, st_coupon_check, in tests/unit/test_settlement_arith.c, since an earn's
  * time is the server's clock.
  */
-#include "harness.h"
+#include "apicall.h"
 #include "lc_api.h"
 #include "lc_err.h"
 #include "lc_settlement_msg.h"
@@ -23,224 +23,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define CODE_LEN 64
+static ta_cluster_t s_cl;
 
-static char s_db[64];
-static th_ledger_t s_ledger;
-static th_svc_t s_members, s_settle;
-static th_client_t s_sc; /* settlement */
-static th_client_t s_mc; /* members */
-static th_client_t s_lc; /* ledger */
-
-typedef struct who {
-    lc_api_caller_t c;
-    char owner[64];
-} who_t;
-
-typedef struct partner {
-    lc_id_t id;
-    char ids[LC_ID_STRLEN + 1];
-    who_t who;
-} partner_t;
-
-typedef struct member {
-    char ids[LC_ID_STRLEN + 1];
-    char card[65];
-} member_t;
-
-static who_t s_admin, s_app;
-static uint64_t s_next_key = 0x5000;
-
-static void s_who(who_t *w, int role, const lc_id_t *partner)
-{
-    memset(w, 0, sizeof *w);
-    w->c.role = role;
-    w->c.key_id = th_id(s_next_key++);
-    char t[LC_ID_STRLEN + 1];
-    if (partner) {
-        w->c.partner_id = *partner;
-        lc_id_format(partner, t);
-        snprintf(w->owner, sizeof w->owner, "partner:%s", t);
-    } else {
-        lc_id_format(&w->c.key_id, t);
-        snprintf(w->owner, sizeof w->owner, "key:%s", t);
-    }
-    w->c.owner = w->owner;
-}
-
-static void s_start_settlement(const char *extra)
-{
-    char e0[256], e1[256];
-    snprintf(e0, sizeof e0, "COAL_LEDGER_CONNECT=%s", s_ledger.endpoint);
-    snprintf(e1, sizeof e1, "COAL_MEMBERS_CONNECT=%s", s_members.endpoint);
-    const char *env[] = {e0, e1, "COAL_SETTLEMENT_MATURE_INTERVAL_MS=100", extra, NULL};
-    th_svc_start(&s_settle, "settlement", s_db, env);
-}
-
-static int setup_group(void **state)
-{
-    (void)state;
-    th_db_create(s_db, sizeof s_db);
-    th_ledger_start(&s_ledger, s_db);
-    char e0[256];
-    snprintf(e0, sizeof e0, "COAL_LEDGER_CONNECT=%s", s_ledger.endpoint);
-    const char *env[] = {e0, NULL};
-    th_svc_start(&s_members, "members", s_db, env);
-    s_start_settlement(NULL);
-    th_client_open_at(&s_sc, s_settle.endpoint);
-    th_client_open_at(&s_mc, s_members.endpoint);
-    th_client_open(&s_lc, &s_ledger);
-    s_who(&s_admin, LC_ROLE_ADMIN, NULL);
-    s_who(&s_app, LC_ROLE_APP, NULL);
-    return 0;
-}
-
-static int teardown_group(void **state)
-{
-    (void)state;
-    /* Whatever happened, the books balance and the journal verifies. */
-    char code[CODE_LEN];
-    json_t *tb = th_call(&s_lc, LD_TYPE_TRIAL_BALANCE, json_object(), code, sizeof code);
-    assert_non_null(tb);
-    assert_int_equal(json_integer_value(json_object_get(tb, "sum")), 0);
-    json_decref(tb);
-    json_t *v = th_call(&s_lc, LD_TYPE_VERIFY, json_object(), code, sizeof code);
-    assert_non_null(v);
-    assert_true(json_is_true(json_object_get(v, "ok")));
-    json_decref(v);
-    th_client_close(&s_sc);
-    th_client_close(&s_mc);
-    th_client_close(&s_lc);
-    th_svc_stop(&s_settle);
-    th_svc_stop(&s_members);
-    th_ledger_stop(&s_ledger);
-    return 0;
-}
-
-/* ---- helpers ----------------------------------------------------------------------- */
-
-/* A fresh idempotency key (rotating buffers). */
-static const char *s_key(void)
-{
-    static char buf[8][32];
-    static unsigned n;
-    char *b = buf[n++ % 8];
-    snprintf(b, sizeof buf[0], "key-%u", n);
-    return b;
-}
-
-/* Calls an API type as w; params, query, request are stolen (NULL: none). Returns
- * the reply body, or NULL with the error code in code. */
-static json_t *s_api(th_client_t *c, const char *type, const who_t *w, const char *key,
-                     json_t *params, json_t *request, char *code)
-{
-    json_t *body = lc_api_req_build(&w->c, key, params, NULL, request);
-    json_decref(params);
-    json_decref(request);
-    assert_non_null(body);
-    return th_call(c, type, body, code, CODE_LEN);
-}
-
-/* Expects an error reply with code want. */
-static void s_refused(json_t *reply, const char *code, const char *want)
-{
-    if (reply) {
-        char *t = json_dumps(reply, 0);
-        fail_msg("expected %s, got ok: %s", want, t);
-    }
-    assert_string_equal(code, want);
-}
-
-static void s_ok(json_t *reply, const char *code)
-{
-    if (!reply)
-        fail_msg("expected ok, got %s", code);
-}
-
-static int64_t s_int(const json_t *o, const char *k)
-{
-    return json_integer_value(json_object_get(o, k));
-}
-
-static const char *s_str(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    assert_non_null(s);
-    return s;
-}
-
-static void s_partner(partner_t *p, int64_t rp, int64_t per, int days, const char *funding,
-                      const char *excluded)
-{
-    json_t *req = json_pack("{s:s, s:{s:I, s:I}, s:I, s:{s:I, s:I, s:I}, s:s}", "name", "Shop",
-                            "earn_rate", "points", (json_int_t)rp, "per_amount", (json_int_t)per,
-                            "pending_days", (json_int_t)days, "tariff", "issue_price_micros",
-                            (json_int_t)10000, "redeem_credit_micros", (json_int_t)9000, "fee_bps",
-                            (json_int_t)150, "funding", funding);
-    if (excluded)
-        json_object_set_new(req, "excluded_categories", json_loads(excluded, 0, NULL));
-    char code[CODE_LEN];
-    json_t *rep = s_api(&s_sc, ST_TYPE_CREATE_PARTNER, &s_admin, s_key(), NULL, req, code);
-    s_ok(rep, code);
-    snprintf(p->ids, sizeof p->ids, "%s", s_str(rep, "id"));
-    assert_int_equal(lc_id_parse(p->ids, &p->id), LC_OK);
-    s_who(&p->who, LC_ROLE_PARTNER, &p->id);
-    json_decref(rep);
-}
-
-static void s_member(member_t *m, const partner_t *p)
-{
-    char code[CODE_LEN];
-    json_t *rep = s_api(&s_mc, "members.enroll", &p->who, s_key(), NULL, json_object(), code);
-    s_ok(rep, code);
-    snprintf(m->ids, sizeof m->ids, "%s", s_str(rep, "id"));
-    snprintf(m->card, sizeof m->card, "%s", s_str(rep, "card_number"));
-    json_decref(rep);
-}
-
-/* A field of the member's (or any) ledger account; 0 when the account is unknown. */
-static int64_t s_acct(const char *id, const char *field)
-{
-    char code[CODE_LEN];
-    json_t *rep =
-        th_call(&s_lc, LD_TYPE_LOOKUP_ACCOUNTS, json_pack("{s:[s]}", "ids", id), code, sizeof code);
-    assert_non_null(rep);
-    json_t *a = json_array_get(json_object_get(rep, "accounts"), 0);
-    int64_t v = a ? s_int(a, field) : 0;
-    json_decref(rep);
-    return v;
-}
-
-static int64_t s_rows(const char *table)
-{
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM settlement.%s", table);
-    return th_sql_i64(s_db, sql);
-}
-
-/* An earn of amount cents; extra (JSON text, may be NULL) is merged into the body. */
-static json_t *s_earn(const partner_t *p, const member_t *m, const char *key, int64_t amount,
-                      const char *currency, const char *extra, char *code)
-{
-    json_t *req = json_pack("{s:s, s:s, s:{s:I, s:s}}", "card_number", m->card, "receipt_id", key,
-                            "amount", "amount", (json_int_t)amount, "currency", currency);
-    if (extra) {
-        json_t *x = json_loads(extra, 0, NULL);
-        assert_non_null(x);
-        json_object_update(req, x);
-        json_decref(x);
-    }
-    return s_api(&s_sc, ST_TYPE_EARN, &p->who, key, NULL, req, code);
-}
-
-static json_t *s_return(const partner_t *p, const char *key, const char *earn_id, int64_t cents,
-                        char *code)
-{
-    return s_api(&s_sc, ST_TYPE_RETURN, &p->who, key, NULL,
-                 json_pack("{s:s, s:{s:I, s:s}}", "earn_id", earn_id, "amount", "amount",
-                           (json_int_t)cents, "currency", "EUR"),
-                 code);
-}
+/* Settlement as every test here runs it: pending earns mature within 100 ms. */
+static const char *const s_settlement_env[] = {"COAL_SETTLEMENT_MATURE_INTERVAL_MS=100", NULL};
 
 /* ---- coupons helpers ---------------------------------------------------------------- */
 
@@ -261,36 +47,36 @@ static json_t *s_coupon(const char *json, char *code)
 {
     json_t *req = json_loads(json, 0, NULL);
     assert_non_null(req);
-    return s_api(&s_sc, ST_TYPE_CREATE_COUPON, &s_admin, s_key(), NULL, req, code);
+    return ta_call(&s_cl.sc, ST_TYPE_CREATE_COUPON, &s_cl.admin, ta_key(), NULL, req, code);
 }
 
 /* A coupon valid for the next hour, expected to be created. */
 static void s_coupon_ok(const char *fmt_code, const char *kind_fields, const char *funder,
                         const char *partner, int max)
 {
-    char json[1024], code[CODE_LEN];
+    char json[1024], code[TA_CODE_LEN];
     snprintf(json, sizeof json,
              "{\"code\": \"%s\", %s, \"funded_by\": %s, \"partner_id\": %s%s%s, "
              "\"valid_from\": \"%s\", \"valid_until\": \"%s\", \"max_per_member\": %d}",
              fmt_code, kind_fields, funder, partner ? "\"" : "", partner ? partner : "null",
              partner ? "\"" : "", s_at(-HOUR_US), s_at(HOUR_US), max);
     json_t *rep = s_coupon(json, code);
-    s_ok(rep, code);
-    assert_string_equal(s_str(rep, "code"), fmt_code);
+    ta_ok(rep, code);
+    assert_string_equal(ta_str(rep, "code"), fmt_code);
     json_decref(rep);
 }
 
-static json_t *s_activate(const member_t *m, const char *coupon, char *code)
+static json_t *s_activate(const ta_member_t *m, const char *coupon, char *code)
 {
-    return s_api(&s_sc, ST_TYPE_ACTIVATE_COUPON, &s_app, NULL,
-                 json_pack("{s:s, s:s}", "id", m->ids, "code", coupon), json_object(), code);
+    return ta_call(&s_cl.sc, ST_TYPE_ACTIVATE_COUPON, &s_cl.app, NULL,
+                   json_pack("{s:s, s:s}", "id", m->ids, "code", coupon), json_object(), code);
 }
 
-static void s_activate_ok(const member_t *m, const char *coupon)
+static void s_activate_ok(const ta_member_t *m, const char *coupon)
 {
-    char code[CODE_LEN];
+    char code[TA_CODE_LEN];
     json_t *rep = s_activate(m, coupon, code);
-    s_ok(rep, code);
+    ta_ok(rep, code);
     json_decref(rep);
 }
 
@@ -300,14 +86,14 @@ static const char *s_reason(const json_t *rep, const char *coupon)
     json_t *x;
     size_t i;
     json_array_foreach(json_object_get(rep, "coupons_rejected"), i,
-                       x) if (strcmp(s_str(x, "code"), coupon) == 0) return s_str(x, "reason");
+                       x) if (strcmp(ta_str(x, "code"), coupon) == 0) return ta_str(x, "reason");
     json_array_foreach(json_object_get(rep, "coupons_applied"), i,
                        x) if (strcmp(json_string_value(x), coupon) == 0) return "";
     fail_msg("coupon %s is in neither list", coupon);
     return NULL;
 }
 
-static const char *s_partner_issuance(const partner_t *p)
+static const char *s_partner_issuance(const ta_partner_t *p)
 {
     static char buf[LC_ID_STRLEN + 1];
     lc_id_t iss;
@@ -328,7 +114,7 @@ static const char *s_promotion(void)
 /* Net points a funder account paid out (debits - credits, posted). */
 static int64_t s_paid(const char *account)
 {
-    return s_acct(account, "debits_posted") - s_acct(account, "credits_posted");
+    return ta_acct(&s_cl, account, "debits_posted") - ta_acct(&s_cl, account, "credits_posted");
 }
 
 /* ---- tests ------------------------------------------------------------------------- */
@@ -336,7 +122,7 @@ static int64_t s_paid(const char *account)
 static void coupons_create_validates_replays_and_refuses_duplicates(void **state)
 {
     (void)state;
-    char code[CODE_LEN], json[1024];
+    char code[TA_CODE_LEN], json[1024];
     const char *win = "\"valid_from\": \"2030-01-01T00:00:00Z\", \"valid_until\": "
                       "\"2030-02-01T00:00:00Z\", \"max_per_member\": 1";
     const char *bad[] = {
@@ -357,53 +143,54 @@ static void coupons_create_validates_replays_and_refuses_duplicates(void **state
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(json, sizeof json, "%s%s}", bad[i], i == 5 ? "" : win);
-        s_refused(s_coupon(json, code), code, LC_API_INVALID_REQUEST);
+        ta_refused(s_coupon(json, code), code, LC_API_INVALID_REQUEST);
     }
-    assert_int_equal(s_rows("coupons"), 0);
+    assert_int_equal(ta_settlement_rows(&s_cl, "coupons"), 0);
     /* an unknown funding partner */
     snprintf(json, sizeof json,
              "{\"code\": \"NF\", \"kind\": \"bonus\", \"bonus_points\": 5, \"funded_by\": "
              "{\"type\": \"partner\", \"id\": \"%s\"}, %s}",
              th_ids(&(lc_id_t){{9, 9}}), win);
-    s_refused(s_coupon(json, code), code, LC_API_NOT_FOUND);
+    ta_refused(s_coupon(json, code), code, LC_API_NOT_FOUND);
 
     snprintf(json, sizeof json,
              "{\"code\": \"DUP\", \"kind\": \"bonus\", \"bonus_points\": 5, \"funded_by\": "
              "{\"type\": \"coalition\"}, %s}",
              win);
     json_t *req = json_loads(json, 0, NULL);
-    json_t *a =
-        s_api(&s_sc, ST_TYPE_CREATE_COUPON, &s_admin, "coupon-dup", NULL, json_incref(req), code);
-    s_ok(a, code);
-    json_t *b = s_api(&s_sc, ST_TYPE_CREATE_COUPON, &s_admin, "coupon-dup", NULL, req, code);
-    s_ok(b, code);
-    assert_string_equal(s_str(a, "id"), s_str(b, "id")); /* a replay */
-    assert_string_equal(s_str(a, "kind"), "bonus");
-    assert_int_equal(s_int(a, "bonus_points"), 5);
+    json_t *a = ta_call(&s_cl.sc, ST_TYPE_CREATE_COUPON, &s_cl.admin, "coupon-dup", NULL,
+                        json_incref(req), code);
+    ta_ok(a, code);
+    json_t *b =
+        ta_call(&s_cl.sc, ST_TYPE_CREATE_COUPON, &s_cl.admin, "coupon-dup", NULL, req, code);
+    ta_ok(b, code);
+    assert_string_equal(ta_str(a, "id"), ta_str(b, "id")); /* a replay */
+    assert_string_equal(ta_str(a, "kind"), "bonus");
+    assert_int_equal(ta_int(a, "bonus_points"), 5);
     assert_null(json_object_get(a, "multiplier"));
     assert_null(json_object_get(a, "partner_id"));
     json_decref(a);
     json_decref(b);
-    s_refused(s_coupon(json, code), code, LC_API_CONFLICT); /* same code, another key */
-    assert_int_equal(s_rows("coupons"), 1);
+    ta_refused(s_coupon(json, code), code, LC_API_CONFLICT); /* same code, another key */
+    assert_int_equal(ta_settlement_rows(&s_cl, "coupons"), 1);
     /* only admins */
-    partner_t p;
-    s_partner(&p, 1, 100, 0, "postpaid", NULL);
-    s_refused(
-        s_api(&s_sc, ST_TYPE_CREATE_COUPON, &p.who, s_key(), NULL, json_loads(json, 0, NULL), code),
-        code, LC_API_FORBIDDEN);
+    ta_partner_t p;
+    ta_partner(&s_cl, &p, 1, 100, 0, "postpaid", NULL);
+    ta_refused(ta_call(&s_cl.sc, ST_TYPE_CREATE_COUPON, &p.who, ta_key(), NULL,
+                       json_loads(json, 0, NULL), code),
+               code, LC_API_FORBIDDEN);
 }
 
 static void coupons_activation_errors_and_idempotence(void **state)
 {
     (void)state;
-    partner_t p;
-    member_t m, m2;
-    char code[CODE_LEN], json[1024];
-    s_partner(&p, 1, 100, 0, "postpaid", NULL);
-    s_member(&m, &p);
-    s_member(&m2, &p);
-    s_refused(s_activate(&m, "NO-SUCH", code), code, LC_API_COUPON_NOT_APPLICABLE);
+    ta_partner_t p;
+    ta_member_t m, m2;
+    char code[TA_CODE_LEN], json[1024];
+    ta_partner(&s_cl, &p, 1, 100, 0, "postpaid", NULL);
+    ta_member(&s_cl, &m, &p);
+    ta_member(&s_cl, &m2, &p);
+    ta_refused(s_activate(&m, "NO-SUCH", code), code, LC_API_COUPON_NOT_APPLICABLE);
     /* expired one microsecond ago (as far as the clock goes: well before now) */
     snprintf(json, sizeof json,
              "{\"code\": \"OLD\", \"kind\": \"bonus\", \"bonus_points\": 5, \"funded_by\": "
@@ -411,44 +198,44 @@ static void coupons_activation_errors_and_idempotence(void **state)
              "\"max_per_member\": 1}",
              s_at(-2 * HOUR_US), s_at(-1));
     json_t *rep = s_coupon(json, code);
-    s_ok(rep, code);
+    ta_ok(rep, code);
     json_decref(rep);
-    s_refused(s_activate(&m, "OLD", code), code, LC_API_COUPON_NOT_APPLICABLE);
+    ta_refused(s_activate(&m, "OLD", code), code, LC_API_COUPON_NOT_APPLICABLE);
 
     s_coupon_ok("ACT1", "\"kind\": \"bonus\", \"bonus_points\": 3", "{\"type\": \"coalition\"}",
                 NULL, 1);
     json_t *a = s_activate(&m, "ACT1", code);
-    s_ok(a, code);
+    ta_ok(a, code);
     json_t *b = s_activate(&m, "ACT1", code);
-    s_ok(b, code);
-    assert_string_equal(s_str(a, "activated_at"), s_str(b, "activated_at"));
-    assert_string_equal(s_str(a, "member_id"), m.ids);
-    assert_string_equal(s_str(a, "code"), "ACT1");
+    ta_ok(b, code);
+    assert_string_equal(ta_str(a, "activated_at"), ta_str(b, "activated_at"));
+    assert_string_equal(ta_str(a, "member_id"), m.ids);
+    assert_string_equal(ta_str(a, "code"), "ACT1");
     json_decref(a);
     json_decref(b);
-    assert_int_equal(s_rows("coupon_activations"), 1);
+    assert_int_equal(ta_settlement_rows(&s_cl, "coupon_activations"), 1);
     /* used up (max 1): activating again is refused */
-    rep = s_earn(&p, &m, s_key(), 100, "EUR", "{\"coupon_codes\": [\"ACT1\"]}", code);
-    s_ok(rep, code);
+    rep = ta_earn(&s_cl, &p, &m, ta_key(), 100, "EUR", "{\"coupon_codes\": [\"ACT1\"]}", code);
+    ta_ok(rep, code);
     assert_string_equal(s_reason(rep, "ACT1"), "");
     json_decref(rep);
-    s_refused(s_activate(&m, "ACT1", code), code, LC_API_COUPON_NOT_APPLICABLE);
+    ta_refused(s_activate(&m, "ACT1", code), code, LC_API_COUPON_NOT_APPLICABLE);
     s_activate_ok(&m2, "ACT1"); /* another member still may */
     /* only the app */
-    s_refused(s_api(&s_sc, ST_TYPE_ACTIVATE_COUPON, &p.who, NULL,
-                    json_pack("{s:s, s:s}", "id", m.ids, "code", "ACT1"), json_object(), code),
-              code, LC_API_FORBIDDEN);
+    ta_refused(ta_call(&s_cl.sc, ST_TYPE_ACTIVATE_COUPON, &p.who, NULL,
+                       json_pack("{s:s, s:s}", "id", m.ids, "code", "ACT1"), json_object(), code),
+               code, LC_API_FORBIDDEN);
 }
 
 static void coupons_funders_are_billed_exactly(void **state)
 {
     (void)state;
-    partner_t p, sponsor;
-    member_t m;
-    char code[CODE_LEN], fund[256];
-    s_partner(&p, 1, 100, 0, "postpaid", NULL); /* 1 point per 1.00 EUR */
-    s_partner(&sponsor, 1, 100, 0, "postpaid", NULL);
-    s_member(&m, &p);
+    ta_partner_t p, sponsor;
+    ta_member_t m;
+    char code[TA_CODE_LEN], fund[256];
+    ta_partner(&s_cl, &p, 1, 100, 0, "postpaid", NULL); /* 1 point per 1.00 EUR */
+    ta_partner(&s_cl, &sponsor, 1, 100, 0, "postpaid", NULL);
+    ta_member(&s_cl, &m, &p);
     snprintf(fund, sizeof fund, "{\"type\": \"partner\", \"id\": \"%s\"}", sponsor.ids);
     s_coupon_ok("X3", "\"kind\": \"multiplier\", \"multiplier\": 3", fund, p.ids, 5);
     s_coupon_ok("COAL50", "\"kind\": \"bonus\", \"bonus_points\": 50", "{\"type\": \"coalition\"}",
@@ -466,15 +253,15 @@ static void coupons_funders_are_billed_exactly(void **state)
         lc_id_format(&a, sup_acct);
     }
     int64_t coal0 = s_paid(s_promotion());
-    json_t *rep = s_earn(&p, &m, s_key(), 1099, "EUR",
-                         "{\"coupon_codes\": [\"X3\", \"COAL50\", \"SUP7\"]}", code);
-    s_ok(rep, code);
-    assert_int_equal(s_int(rep, "points"), 10);
-    assert_int_equal(s_int(rep, "bonus_points"), 20 + 50 + 7);
+    json_t *rep = ta_earn(&s_cl, &p, &m, ta_key(), 1099, "EUR",
+                          "{\"coupon_codes\": [\"X3\", \"COAL50\", \"SUP7\"]}", code);
+    ta_ok(rep, code);
+    assert_int_equal(ta_int(rep, "points"), 10);
+    assert_int_equal(ta_int(rep, "bonus_points"), 20 + 50 + 7);
     assert_int_equal(json_array_size(json_object_get(rep, "coupons_applied")), 3);
     assert_int_equal(json_array_size(json_object_get(rep, "coupons_rejected")), 0);
     json_decref(rep);
-    assert_int_equal(s_acct(m.ids, "balance"), 87);
+    assert_int_equal(ta_acct(&s_cl, m.ids, "balance"), 87);
     assert_int_equal(s_paid(s_partner_issuance(&p)), 10);
     assert_int_equal(s_paid(s_partner_issuance(&sponsor)), 20);
     assert_int_equal(s_paid(s_promotion()) - coal0, 50);
@@ -484,19 +271,19 @@ static void coupons_funders_are_billed_exactly(void **state)
              "SELECT count(*) FROM settlement.earn_coupons WHERE member_id = '%s' AND reason IS "
              "NULL",
              m.ids);
-    assert_int_equal(th_sql_i64(s_db, sql), 3);
+    assert_int_equal(th_sql_i64(s_cl.db, sql), 3);
 }
 
 static void coupons_rejections_never_fail_the_earn(void **state)
 {
     (void)state;
-    partner_t p, other, pend;
-    member_t m;
-    char code[CODE_LEN], json[1024];
-    s_partner(&p, 1, 100, 0, "postpaid", NULL);
-    s_partner(&other, 1, 100, 0, "postpaid", NULL);
-    s_partner(&pend, 1, 100, 3, "postpaid", NULL);
-    s_member(&m, &p);
+    ta_partner_t p, other, pend;
+    ta_member_t m;
+    char code[TA_CODE_LEN], json[1024];
+    ta_partner(&s_cl, &p, 1, 100, 0, "postpaid", NULL);
+    ta_partner(&s_cl, &other, 1, 100, 0, "postpaid", NULL);
+    ta_partner(&s_cl, &pend, 1, 100, 3, "postpaid", NULL);
+    ta_member(&s_cl, &m, &p);
     s_coupon_ok("NOTACT", "\"kind\": \"bonus\", \"bonus_points\": 5", "{\"type\": \"coalition\"}",
                 NULL, 5);
     s_coupon_ok("OTHERP", "\"kind\": \"bonus\", \"bonus_points\": 5", "{\"type\": \"coalition\"}",
@@ -513,7 +300,7 @@ static void coupons_rejections_never_fail_the_earn(void **state)
              "\"max_per_member\": 1}",
              s_at(-HOUR_US), s_at(-1));
     json_t *rep = s_coupon(json, code);
-    s_ok(rep, code);
+    ta_ok(rep, code);
     json_decref(rep);
     snprintf(json, sizeof json,
              "{\"code\": \"FUTURE\", \"kind\": \"bonus\", \"bonus_points\": 5, \"funded_by\": "
@@ -521,7 +308,7 @@ static void coupons_rejections_never_fail_the_earn(void **state)
              "\"max_per_member\": 1}",
              s_at(HOUR_US), s_at(2 * HOUR_US));
     rep = s_coupon(json, code);
-    s_ok(rep, code);
+    ta_ok(rep, code);
     json_decref(rep);
     s_activate_ok(&m, "OTHERP");
     s_activate_ok(&m, "ONCE");
@@ -533,15 +320,15 @@ static void coupons_rejections_never_fail_the_earn(void **state)
              "settlement.coupons WHERE code IN ('PAST', 'FUTURE') RETURNING 1) SELECT count(*) "
              "FROM i",
              m.ids);
-    assert_int_equal(th_sql_i64(s_db, json), 2);
+    assert_int_equal(th_sql_i64(s_cl.db, json), 2);
 
-    rep = s_earn(&p, &m, s_key(), 500, "EUR",
-                 "{\"coupon_codes\": [\"NOPE\", \"NOTACT\", \"OTHERP\", \"ONCE\", \"PAST\", "
-                 "\"FUTURE\", \"ONCE\"]}",
-                 code);
-    s_ok(rep, code);
-    assert_int_equal(s_int(rep, "points"), 5);
-    assert_int_equal(s_int(rep, "bonus_points"), 5);
+    rep = ta_earn(&s_cl, &p, &m, ta_key(), 500, "EUR",
+                  "{\"coupon_codes\": [\"NOPE\", \"NOTACT\", \"OTHERP\", \"ONCE\", \"PAST\", "
+                  "\"FUTURE\", \"ONCE\"]}",
+                  code);
+    ta_ok(rep, code);
+    assert_int_equal(ta_int(rep, "points"), 5);
+    assert_int_equal(ta_int(rep, "bonus_points"), 5);
     assert_string_equal(s_reason(rep, "NOPE"), "unknown_coupon");
     assert_string_equal(s_reason(rep, "NOTACT"), "not_activated");
     assert_string_equal(s_reason(rep, "OTHERP"), "wrong_partner");
@@ -549,83 +336,85 @@ static void coupons_rejections_never_fail_the_earn(void **state)
     assert_string_equal(s_reason(rep, "FUTURE"), "outside_window");
     json_t *rej = json_object_get(rep, "coupons_rejected");
     assert_int_equal(json_array_size(rej), 6);
-    assert_string_equal(s_str(json_array_get(rej, 5), "reason"), "duplicate");
+    assert_string_equal(ta_str(json_array_get(rej, 5), "reason"), "duplicate");
     json_decref(rep);
-    rep = s_earn(&p, &m, s_key(), 500, "EUR", "{\"coupon_codes\": [\"ONCE\"]}", code);
-    s_ok(rep, code);
+    rep = ta_earn(&s_cl, &p, &m, ta_key(), 500, "EUR", "{\"coupon_codes\": [\"ONCE\"]}", code);
+    ta_ok(rep, code);
     assert_string_equal(s_reason(rep, "ONCE"), "used_up");
-    assert_int_equal(s_int(rep, "bonus_points"), 0);
+    assert_int_equal(ta_int(rep, "bonus_points"), 0);
     json_decref(rep);
     /* a partner with pending points: not applied (documented limitation) */
-    rep = s_earn(&pend, &m, s_key(), 500, "EUR", "{\"coupon_codes\": [\"PEND\"]}", code);
-    s_ok(rep, code);
+    rep = ta_earn(&s_cl, &pend, &m, ta_key(), 500, "EUR", "{\"coupon_codes\": [\"PEND\"]}", code);
+    ta_ok(rep, code);
     assert_string_equal(s_reason(rep, "PEND"), "pending_earn");
     json_decref(rep);
-    assert_int_equal(s_acct(m.ids, "balance"), 5 + 5 + 5);
-    assert_int_equal(s_acct(m.ids, "credits_pending"), 5);
+    assert_int_equal(ta_acct(&s_cl, m.ids, "balance"), 5 + 5 + 5);
+    assert_int_equal(ta_acct(&s_cl, m.ids, "credits_pending"), 5);
 }
 
 static void coupons_retry_counts_one_use(void **state)
 {
     (void)state;
-    partner_t p;
-    member_t m;
-    char code[CODE_LEN];
-    s_partner(&p, 1, 100, 0, "postpaid", NULL);
-    s_member(&m, &p);
+    ta_partner_t p;
+    ta_member_t m;
+    char code[TA_CODE_LEN];
+    ta_partner(&s_cl, &p, 1, 100, 0, "postpaid", NULL);
+    ta_member(&s_cl, &m, &p);
     s_coupon_ok("TWICE", "\"kind\": \"multiplier\", \"multiplier\": 2", "{\"type\": \"coalition\"}",
                 NULL, 2);
     s_activate_ok(&m, "TWICE");
     const char *key = "coupon-retry";
     for (int i = 0; i < 3; i++) {
-        json_t *rep = s_earn(&p, &m, key, 300, "EUR", "{\"coupon_codes\": [\"TWICE\"]}", code);
-        s_ok(rep, code);
-        assert_int_equal(s_int(rep, "bonus_points"), 3);
+        json_t *rep =
+            ta_earn(&s_cl, &p, &m, key, 300, "EUR", "{\"coupon_codes\": [\"TWICE\"]}", code);
+        ta_ok(rep, code);
+        assert_int_equal(ta_int(rep, "bonus_points"), 3);
         assert_string_equal(s_reason(rep, "TWICE"), "");
         json_decref(rep);
     }
-    assert_int_equal(s_acct(m.ids, "balance"), 6);
-    json_t *rep = s_earn(&p, &m, s_key(), 300, "EUR", "{\"coupon_codes\": [\"TWICE\"]}", code);
-    s_ok(rep, code);
+    assert_int_equal(ta_acct(&s_cl, m.ids, "balance"), 6);
+    json_t *rep =
+        ta_earn(&s_cl, &p, &m, ta_key(), 300, "EUR", "{\"coupon_codes\": [\"TWICE\"]}", code);
+    ta_ok(rep, code);
     assert_string_equal(s_reason(rep, "TWICE"), ""); /* the second use */
     json_decref(rep);
-    rep = s_earn(&p, &m, s_key(), 300, "EUR", "{\"coupon_codes\": [\"TWICE\"]}", code);
-    s_ok(rep, code);
+    rep = ta_earn(&s_cl, &p, &m, ta_key(), 300, "EUR", "{\"coupon_codes\": [\"TWICE\"]}", code);
+    ta_ok(rep, code);
     assert_string_equal(s_reason(rep, "TWICE"), "used_up");
     json_decref(rep);
-    assert_int_equal(s_acct(m.ids, "balance"), 6 + 6 + 3);
+    assert_int_equal(ta_acct(&s_cl, m.ids, "balance"), 6 + 6 + 3);
 }
 
 static void coupons_prepaid_funder_out_of_budget_refuses_the_earn(void **state)
 {
     (void)state;
-    partner_t p, sponsor;
-    member_t m;
-    char code[CODE_LEN], fund[256];
-    s_partner(&p, 1, 100, 0, "postpaid", NULL);
-    s_partner(&sponsor, 1, 100, 0, "prepaid", NULL); /* budget 0 */
-    s_member(&m, &p);
+    ta_partner_t p, sponsor;
+    ta_member_t m;
+    char code[TA_CODE_LEN], fund[256];
+    ta_partner(&s_cl, &p, 1, 100, 0, "postpaid", NULL);
+    ta_partner(&s_cl, &sponsor, 1, 100, 0, "prepaid", NULL); /* budget 0 */
+    ta_member(&s_cl, &m, &p);
     snprintf(fund, sizeof fund, "{\"type\": \"partner\", \"id\": \"%s\"}", sponsor.ids);
     s_coupon_ok("BROKE", "\"kind\": \"bonus\", \"bonus_points\": 10", fund, NULL, 5);
     s_activate_ok(&m, "BROKE");
-    int64_t earns = s_rows("earns");
+    int64_t earns = ta_settlement_rows(&s_cl, "earns");
     for (int i = 0; i < 2; i++) { /* the retry answers the same */
-        json_t *rep =
-            s_earn(&p, &m, "coupon-broke", 500, "EUR", "{\"coupon_codes\": [\"BROKE\"]}", code);
-        s_refused(rep, code, LC_API_BUDGET_EXHAUSTED);
+        json_t *rep = ta_earn(&s_cl, &p, &m, "coupon-broke", 500, "EUR",
+                              "{\"coupon_codes\": [\"BROKE\"]}", code);
+        ta_refused(rep, code, LC_API_BUDGET_EXHAUSTED);
     }
-    assert_int_equal(s_acct(m.ids, "balance"), 0); /* not even the base */
-    assert_int_equal(s_rows("earns"), earns);
+    assert_int_equal(ta_acct(&s_cl, m.ids, "balance"), 0); /* not even the base */
+    assert_int_equal(ta_settlement_rows(&s_cl, "earns"), earns);
 }
 
 static void coupons_return_reverses_base_and_bonus_in_proportion(void **state)
 {
     (void)state;
-    partner_t p;
-    member_t m;
-    char code[CODE_LEN];
-    s_partner(&p, 1, 100, 0, "postpaid", NULL);
-    s_member(&m, &p);
+    ta_partner_t p;
+    ta_member_t m;
+    char code[TA_CODE_LEN];
+    ta_partner(&s_cl, &p, 1, 100, 0, "postpaid", NULL);
+    ta_member(&s_cl, &m, &p);
     s_coupon_ok("R3", "\"kind\": \"multiplier\", \"multiplier\": 3", "{\"type\": \"coalition\"}",
                 NULL, 5);
     char fund[256];
@@ -642,33 +431,33 @@ static void coupons_return_reverses_base_and_bonus_in_proportion(void **state)
     }
     int64_t coal0 = s_paid(s_promotion());
     json_t *rep =
-        s_earn(&p, &m, s_key(), 1000, "EUR", "{\"coupon_codes\": [\"R3\", \"R7\"]}", code);
-    s_ok(rep, code);
-    assert_int_equal(s_int(rep, "points"), 10);
-    assert_int_equal(s_int(rep, "bonus_points"), 27);
+        ta_earn(&s_cl, &p, &m, ta_key(), 1000, "EUR", "{\"coupon_codes\": [\"R3\", \"R7\"]}", code);
+    ta_ok(rep, code);
+    assert_int_equal(ta_int(rep, "points"), 10);
+    assert_int_equal(ta_int(rep, "bonus_points"), 27);
     char earn_id[LC_ID_STRLEN + 1];
-    snprintf(earn_id, sizeof earn_id, "%s", s_str(rep, "id"));
+    snprintf(earn_id, sizeof earn_id, "%s", ta_str(rep, "id"));
     json_decref(rep);
     /* 333 of 1000 cents: base ceil(3.33) = 4, R3 ceil(6.66) = 7, R7 ceil(2.331) = 3 */
-    rep = s_return(&p, "coupon-return-1", earn_id, 333, code);
-    s_ok(rep, code);
-    assert_int_equal(s_int(rep, "points_reversed"), 4);
-    assert_int_equal(s_int(rep, "bonus_points_reversed"), 10);
+    rep = ta_return(&s_cl, &p, "coupon-return-1", earn_id, 333, code);
+    ta_ok(rep, code);
+    assert_int_equal(ta_int(rep, "points_reversed"), 4);
+    assert_int_equal(ta_int(rep, "bonus_points_reversed"), 10);
     json_decref(rep);
-    rep = s_return(&p, "coupon-return-1", earn_id, 333, code); /* a replay */
-    s_ok(rep, code);
-    assert_int_equal(s_int(rep, "bonus_points_reversed"), 10);
+    rep = ta_return(&s_cl, &p, "coupon-return-1", earn_id, 333, code); /* a replay */
+    ta_ok(rep, code);
+    assert_int_equal(ta_int(rep, "bonus_points_reversed"), 10);
     json_decref(rep);
-    assert_int_equal(s_acct(m.ids, "balance"), 37 - 14);
+    assert_int_equal(ta_acct(&s_cl, m.ids, "balance"), 37 - 14);
     assert_int_equal(s_paid(s_promotion()) - coal0, 20 - 7);
     assert_int_equal(s_paid(sup), 7 - 3);
     /* the rest: capped at what is left of each */
-    rep = s_return(&p, s_key(), earn_id, 667, code);
-    s_ok(rep, code);
-    assert_int_equal(s_int(rep, "points_reversed"), 6);
-    assert_int_equal(s_int(rep, "bonus_points_reversed"), 13 + 4);
+    rep = ta_return(&s_cl, &p, ta_key(), earn_id, 667, code);
+    ta_ok(rep, code);
+    assert_int_equal(ta_int(rep, "points_reversed"), 6);
+    assert_int_equal(ta_int(rep, "bonus_points_reversed"), 13 + 4);
     json_decref(rep);
-    assert_int_equal(s_acct(m.ids, "balance"), 0);
+    assert_int_equal(ta_acct(&s_cl, m.ids, "balance"), 0);
     assert_int_equal(s_paid(s_promotion()) - coal0, 0);
     assert_int_equal(s_paid(sup), 0);
 }
@@ -684,5 +473,5 @@ int main(void)
         cmocka_unit_test(coupons_prepaid_funder_out_of_budget_refuses_the_earn),
         cmocka_unit_test(coupons_return_reverses_base_and_bonus_in_proportion),
     };
-    return cmocka_run_group_tests(tests, setup_group, teardown_group);
+    return ta_run_tests(tests, &s_cl, s_settlement_env);
 }
