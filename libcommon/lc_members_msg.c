@@ -4,6 +4,7 @@
  * tests/unit/test_members_proto.c fails when the two disagree.
  */
 #include "lc_members_msg.h"
+#include "lc_tiers.h"
 #include "lc_api.h"
 #include "lc_codec_macros.h"
 
@@ -16,12 +17,6 @@ const lc_name_t mb_status_names[] = {
     {NULL, 0},
 };
 
-const lc_name_t mb_tier_names[] = {
-    {"bronze", MB_TIER_BRONZE},
-    {"silver", MB_TIER_SILVER},
-    {"gold", MB_TIER_GOLD},
-    {NULL, 0},
-};
 
 const lc_name_t mb_consent_source_names[] = {
     {"enroll", MB_CONSENT_ENROLL},
@@ -91,7 +86,8 @@ static const lc_field_t balance_rep_fields[] = {
           "points spendable now (the ledger's available)"),
     I64_F(mb_balance_rep_t, pending, "pending", ALW, 0, INT64_MAX,
           "points earned but not yet available (the ledger's credits_pending)"),
-    ENUM_F(mb_balance_rep_t, tier, "tier", REQ, mb_tier_names, "bronze, silver or gold"),
+    STR_F(mb_balance_rep_t, tier, "tier", REQ, LC_TIER_NAME_MAX,
+          "the member's tier: a name of tiers.names (default bronze, silver, gold)"),
 };
 DESC(mb_balance_rep_desc, mb_balance_rep_t, balance_rep_fields);
 
@@ -107,7 +103,8 @@ static const lc_field_t member_rep_fields[] = {
     I64_F(mb_member_rep_t, available, "available", ALW, INT64_MIN, INT64_MAX,
           "points spendable now"),
     I64_F(mb_member_rep_t, pending, "pending", ALW, 0, INT64_MAX, "points not yet available"),
-    ENUM_F(mb_member_rep_t, tier, "tier", REQ, mb_tier_names, "bronze, silver or gold"),
+    STR_F(mb_member_rep_t, tier, "tier", REQ, LC_TIER_NAME_MAX,
+          "the member's tier: a name of tiers.names (default bronze, silver, gold)"),
     ARR_F(mb_member_rep_t, expiring, nexpiring, "expiring", ALW, mb_expiring_desc, 0,
           MB_EXPIRING_MAX, "lots with an expiry, soonest first, at most 5"),
     STRS_F(mb_member_rep_t, card_numbers, ncard_numbers, "card_numbers", ALW, 0, MB_CARDS_MAX,
@@ -136,6 +133,15 @@ static const lc_field_t status_rep_fields[] = {
 };
 DESC(mb_status_rep_desc, mb_status_rep_t, status_rep_fields);
 
+static const lc_field_t set_tier_fields[] = {
+    ID_F(mb_set_tier_t, member_id, "member_id", REQ, "the member"),
+    I64_F(mb_set_tier_t, tier, "tier", ALW, 0, LC_TIERS_MAX - 1,
+          "index into tiers.names, 0 = lowest"),
+    I64_F(mb_set_tier_t, version, "version", REQ, 1, INT64_MAX,
+          "settlement's change counter; members keeps the report with the highest"),
+};
+DESC(mb_set_tier_desc, mb_set_tier_t, set_tier_fields);
+
 static const lc_field_t resolve_req_fields[] = {
     STR_F(mb_resolve_card_req_t, card_number, "card_number", REQ, MB_CARD_MAX,
           "the card presented"),
@@ -155,6 +161,8 @@ static const lc_field_t consume_req_fields[] = {
     ID_F(mb_consume_code_req_t, use_id, "use_id", REQ,
          "the caller's id for this use (e.g. derived from the redemption); a retry with the "
          "same use_id and code answers ok again"),
+    I64_F(mb_consume_code_req_t, points, "points", 0, 0, LC_API_POINTS_MAX,
+          "the points the code would redeem (for the cooling-off rule; absent: 0)"),
 };
 DESC(mb_consume_code_req_desc, mb_consume_code_req_t, consume_req_fields);
 
@@ -250,6 +258,8 @@ static const lc_field_t export_rep_fields[] = {
           mb_code_failure_desc, 0, MB_EXPORT_ROWS_MAX, "wrong codes presented, oldest first"),
     OBJ_F(mb_export_rep_t, balance, "balance", ALW, mb_export_balance_desc,
           "the member's ledger account now"),
+    STR_F(mb_export_rep_t, tier, "tier", REQ, LC_TIER_NAME_MAX,
+          "the member's tier as settlement last reported it"),
 };
 DESC(mb_export_rep_desc, mb_export_rep_t, export_rep_fields);
 
@@ -304,7 +314,14 @@ const mb_msgtype_t mb_msgtypes[] = {
     {MB_TYPE_CONSUME_CODE, false, &mb_consume_code_req_desc, &mb_empty_desc,
      "internal (settlement): use a member's one-time code (unexpired, unused, that member's); "
      "a wrong code counts against the member's outstanding codes, which are invalidated after "
-     "members.code_attempts wrong attempts. Errors: invalid_member_code, member_frozen"},
+     "members.code_attempts wrong attempts; that many wrong attempts within "
+     "members.code_lock_minutes lock the member's codes until the window has passed; a "
+     "redemption of at least members.cooling_off_points within members.cooling_off_hours of a "
+     "card being added is held. Errors: invalid_member_code, member_frozen, "
+     "member_code_locked, cooling_off"},
+    {MB_TYPE_SET_TIER, false, &mb_set_tier_desc, &mb_set_tier_desc,
+     "internal (settlement): the member's tier changed; kept unless members holds a higher "
+     "version; answers what members holds afterwards. Errors: not_found"},
     {MB_TYPE_SET_CONSENTS, true, &mb_consents_desc, &mb_consents_rep_desc,
      "API POST /v1/members/{id}/consents (app): set the marketing and profiling consents (an "
      "absent field stays as it is); each change is recorded with its time. Consents never "

@@ -39,14 +39,9 @@ typedef enum mb_status {
 } mb_status_t;
 extern const lc_name_t mb_status_names[];
 
-/* Tiers (computed from points earned over a rolling 12 months: a later issue;
- * every member is bronze for now). */
-typedef enum mb_tier {
-    MB_TIER_BRONZE = 1,
-    MB_TIER_SILVER = 2,
-    MB_TIER_GOLD = 3,
-} mb_tier_t;
-extern const lc_name_t mb_tier_names[];
+/* Tiers are computed by settlement (services/settlement/st_tier.c) and reported with
+ * members.set_tier; their names are the setting tiers.names (libcommon/lc_tiers.h),
+ * so a tier travels to clients as its configured name. */
 
 typedef struct mb_empty {
     int unused;
@@ -97,7 +92,7 @@ typedef struct mb_balance_rep {
     lc_id_t member_id;
     int64_t available; /* the ledger's available: spendable now */
     int64_t pending;   /* the ledger's credits_pending: earned, not yet matured */
-    int tier;          /* mb_tier_t */
+    char *tier;        /* the tier's name (borrowed when encoding) */
 } mb_balance_rep_t;
 
 typedef struct mb_expiring {
@@ -111,7 +106,7 @@ typedef struct mb_member_rep {
     int status; /* mb_status_t */
     int64_t available;
     int64_t pending;
-    int tier;
+    char *tier; /* the tier's name (borrowed when encoding) */
     mb_expiring_t *expiring;
     size_t nexpiring;
     char **card_numbers; /* the member's cards, oldest first (LC_FT_STRS) */
@@ -217,6 +212,7 @@ typedef struct mb_export_rep {
     mb_code_failure_t *code_failures;
     size_t ncode_failures;
     mb_export_balance_t balance;
+    char *tier; /* the tier's name (owned: cleared with the reply) */
 } mb_export_rep_t;
 
 /* members.history (GET /v1/members/{id}/history): the member's journal entries,
@@ -264,11 +260,20 @@ typedef struct mb_resolve_card_rep {
     int status;
 } mb_resolve_card_rep_t;
 
+/* members.set_tier (internal, from settlement): request, and reply (what members
+ * holds afterwards). */
+typedef struct mb_set_tier {
+    lc_id_t member_id;
+    int64_t tier;    /* index into tiers.names, 0 = lowest */
+    int64_t version; /* settlement's change counter: the highest wins */
+} mb_set_tier_t;
+
 /* members.consume_code (internal). */
 typedef struct mb_consume_code_req {
     lc_id_t member_id;
     char *code;
     lc_id_t use_id; /* chosen by the caller, derived from the redemption: the retry key */
+    int64_t points; /* the redemption's points (0: not said), for the cooling-off rule */
 } mb_consume_code_req_t;
 
 extern const lc_msgdesc_t mb_empty_desc, mb_consents_desc, mb_enroll_req_desc, mb_enroll_rep_desc,
@@ -277,7 +282,8 @@ extern const lc_msgdesc_t mb_empty_desc, mb_consents_desc, mb_enroll_req_desc, m
     mb_resolve_card_req_desc, mb_resolve_card_rep_desc, mb_consume_code_req_desc,
     mb_consents_rep_desc, mb_erase_rep_desc, mb_personal_desc, mb_export_card_desc,
     mb_consent_event_desc, mb_status_event_desc, mb_export_code_desc, mb_code_failure_desc,
-    mb_export_balance_desc, mb_export_rep_desc, mb_history_item_desc, mb_history_rep_desc;
+    mb_export_balance_desc, mb_export_rep_desc, mb_history_item_desc, mb_history_rep_desc,
+    mb_set_tier_desc;
 
 #define MB_TYPE_PING "members.ping"
 #define MB_TYPE_ENROLL "members.enroll"
@@ -293,6 +299,7 @@ extern const lc_msgdesc_t mb_empty_desc, mb_consents_desc, mb_enroll_req_desc, m
 #define MB_TYPE_ERASE "members.erase"
 #define MB_TYPE_EXPORT "members.export"
 #define MB_TYPE_HISTORY "members.history"
+#define MB_TYPE_SET_TIER "members.set_tier"
 
 /* The message types the members service serves. api: the body is an API call
  * (lc_api_req_t) whose "request" the request descriptor decodes; otherwise the

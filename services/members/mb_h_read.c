@@ -36,8 +36,9 @@ const char *mb_h_card_balance(mb_call_t *c, json_t **reply, char *msg, size_t ms
         return code;
     const char *card = lc_api_param(&c->api, "card_number");
     lc_id_t member;
-    int status = 0;
-    int rc = mb_card_valid(card) ? mb_store_card_owner(c->srv->db, card, &member, &status)
+    int status = 0, tier = 0;
+    int rc = mb_card_valid(card) ? mb_store_card_owner_tier(c->srv->db, card, &member, &status,
+                                                            &tier)
                                  : LC_ERR_NOT_FOUND;
     if (rc == LC_ERR_NOT_FOUND) {
         snprintf(msg, msglen, "no such card");
@@ -52,7 +53,7 @@ const char *mb_h_card_balance(mb_call_t *c, json_t **reply, char *msg, size_t ms
         .member_id = member,
         .available = acct.available,
         .pending = acct.credits_pending,
-        .tier = MB_TIER_BRONZE,
+        .tier = (char *)lc_tiers_name(&c->srv->cfg.tiers, tier), /* borrowed */
     };
     return mb_encode(&mb_balance_rep_desc, &out, reply, msg, msglen);
 }
@@ -100,7 +101,7 @@ const char *mb_h_get(mb_call_t *c, json_t **reply, char *msg, size_t msglen)
         snprintf(msg, msglen, "no such member");
         return LC_API_NOT_FOUND;
     }
-    mb_member_row_clear(&row); /* the sealed values are not shown here */
+    mb_member_row_clear(&row); /* the sealed values are not shown here; tier stays */
     char cards[MB_CARDS_MAX][MB_CARD_DIGITS + 1];
     size_t ncards = 0;
     if (rc == LC_OK)
@@ -128,7 +129,7 @@ const char *mb_h_get(mb_call_t *c, json_t **reply, char *msg, size_t msglen)
         .erased_at = row.erased_at,
         .available = acct.available,
         .pending = acct.credits_pending,
-        .tier = MB_TIER_BRONZE,
+        .tier = (char *)lc_tiers_name(&c->srv->cfg.tiers, row.tier), /* borrowed */
         .expiring = expiring,
         .card_numbers = card_numbers,
         .ncard_numbers = ncards,
@@ -209,9 +210,10 @@ const char *mb_h_export(mb_call_t *c, json_t **reply, char *msg, size_t msglen)
         .erased = row.erased_at != 0,
         .erased_at = row.erased_at,
         .consents = row.consents,
+        .tier = strdup(lc_tiers_name(&c->srv->cfg.tiers, row.tier)),
     };
     mb_sealed_t *sealed = NULL;
-    rc = mb_store_export_cards(db, &member, &out.cards, &out.ncards);
+    rc = out.tier ? mb_store_export_cards(db, &member, &out.cards, &out.ncards) : LC_ERR_NOMEM;
     if (rc == LC_OK)
         rc = mb_store_consent_events(db, &member, &out.consent_history, &out.nconsent_history);
     if (rc == LC_OK)

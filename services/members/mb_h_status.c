@@ -163,3 +163,30 @@ const char *mb_h_erase(mb_call_t *c, json_t **reply, char *msg, size_t msglen)
               "member_id", mid, "key_id", kid, NULL);
     return mb_encode(&mb_erase_rep_desc, &out, reply, msg, msglen);
 }
+
+const char *mb_h_set_tier(mb_call_t *c, json_t **reply, char *msg, size_t msglen)
+{
+    mb_set_tier_t in;
+    const char *code = mb_body_decode(c, &mb_set_tier_desc, &in, msg, msglen);
+    if (code)
+        return code;
+    int tier = 0;
+    mb_set_tier_t out = {.member_id = in.member_id};
+    int rc = mb_store_set_tier(c->srv->db, &in.member_id, (int)in.tier, in.version, &tier,
+                               &out.version);
+    if (rc == LC_ERR_NOT_FOUND) {
+        snprintf(msg, msglen, "no such member");
+        return LC_E_NOT_FOUND;
+    }
+    if (rc != LC_OK)
+        return mb_fail(c, rc, "storing the tier", msg, msglen);
+    out.tier = tier;
+    if (out.version == in.version && tier == (int)in.tier) {
+        char mid[LC_ID_STRLEN + 1], v[24];
+        lc_id_format(&in.member_id, mid);
+        snprintf(v, sizeof v, "%lld", (long long)in.version);
+        lc_log_kv(LC_LOG_INFO, c->rid, "tier set", "member_id", mid, "tier",
+                  lc_tiers_name(&c->srv->cfg.tiers, tier), "version", v, NULL);
+    }
+    return mb_encode(&mb_set_tier_desc, &out, reply, msg, msglen);
+}

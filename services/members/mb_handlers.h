@@ -2,7 +2,7 @@
  * mb_handlers.h: one handler per message type (lc_members_msg.h), grouped by
  * concern: mb_h_enroll.c (enroll, add_card), mb_h_read.c (card_balance, get,
  * resolve_card, export), mb_h_code.c (issue_code, consume_code), mb_h_status.c
- * (the member's state: freeze, unfreeze, set_consents, erase). Shared helpers,
+ * (the member's state: freeze, unfreeze, set_consents, erase, set_tier). Shared helpers,
  * among them the sealing of personal data, are in mb_h_util.c.
  */
 #ifndef MB_HANDLERS_H
@@ -23,6 +23,7 @@ const char *mb_h_unfreeze(mb_call_t *c, json_t **reply, char *msg, size_t msglen
 const char *mb_h_set_consents(mb_call_t *c, json_t **reply, char *msg, size_t msglen);
 const char *mb_h_erase(mb_call_t *c, json_t **reply, char *msg, size_t msglen);
 const char *mb_h_export(mb_call_t *c, json_t **reply, char *msg, size_t msglen);
+const char *mb_h_set_tier(mb_call_t *c, json_t **reply, char *msg, size_t msglen);
 /* mb_history.c: members.history (the rows its journal consumer writes). */
 const char *mb_h_history(mb_call_t *c, json_t **reply, char *msg, size_t msglen);
 

@@ -60,6 +60,9 @@ bool mb_history_classify(const ld_entry_t *e, bool member_is_credit, int cp_kind
         else
             *type = MB_HISTORY_EARN;
         break;
+    case ST_CODE_TIER_BONUS: /* the coalition's bonus for the member's tier */
+        *type = MB_HISTORY_BONUS;
+        break;
     case ST_CODE_EARN_MATURE:
         *type = MB_HISTORY_MATURED;
         break;

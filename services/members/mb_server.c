@@ -30,6 +30,7 @@ static const struct {
     {MB_TYPE_UNFREEZE, mb_h_unfreeze, ROLE(LC_ROLE_ADMIN)},
     {MB_TYPE_RESOLVE_CARD, mb_h_resolve_card, 0},
     {MB_TYPE_CONSUME_CODE, mb_h_consume_code, 0},
+    {MB_TYPE_SET_TIER, mb_h_set_tier, 0},
     {MB_TYPE_SET_CONSENTS, mb_h_set_consents, ROLE(LC_ROLE_APP)},
     {MB_TYPE_ERASE, mb_h_erase, ROLE(LC_ROLE_ADMIN)},
     {MB_TYPE_EXPORT, mb_h_export, ROLE(LC_ROLE_APP)},

@@ -21,6 +21,7 @@
 #include "lc_api.h"
 #include "lc_bus.h"
 #include "lc_db.h"
+#include "lc_tiers.h"
 #include "mb_history.h"
 
 #include <stdint.h>
@@ -33,6 +34,10 @@ typedef struct mb_server_config {
     const char *card_prefix; /* first digits of generated card numbers */
     int64_t code_ttl_s;      /* lifetime of a one-time code, 1..600 s */
     int code_attempts;       /* wrong attempts before outstanding codes die */
+    int64_t code_lock_us;    /* that many wrong attempts within this long lock codes */
+    int64_t cooling_off_us;  /* after a card is added, large redemptions are held this long */
+    int64_t cooling_off_points; /* what a large redemption is */
+    lc_tiers_t tiers;        /* tiers.* (lc_tiers.h): the names members shows */
 } mb_server_config_t;
 
 typedef struct mb_server {

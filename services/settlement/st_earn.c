@@ -15,8 +15,13 @@
  *      derived from the earn id ("bonus/<position>"), linked with the base in one chain:
  *      all are posted or none (a prepaid funder out of budget refuses the whole earn
  *      with partner_budget_exhausted);
+ *      The member's tier (st_tier.c) adds a coalition-funded bonus, one more linked
+ *      transfer promotion -> member ("tier"); a pending earn gets it when it matures
+ *      (st_mature.c), on the points a return has left;
  *   6. the earn row and its coupon rows in one transaction (status, available_at =
- *      ledger timestamp + pending_days), so a coupon's uses count each earn once.
+ *      ledger timestamp + pending_days), so a coupon's uses count each earn once;
+ *   7. the member's tier is evaluated again: reaching a threshold upgrades at once,
+ *      for the next earn.
  * An earn worth 0 points (everything excluded, or too small) is recorded without a
  * ledger transfer.
  */
@@ -29,6 +34,7 @@
 #include "st_members.h"
 #include "st_server.h"
 #include "st_store.h"
+#include "st_tier.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +46,7 @@ static const char *s_reply(st_call_t *c, const st_earn_row_t *row,
 {
     st_earn_rep_t rep = {.id = row->id,
                          .points = row->points,
-                         .bonus_points = row->bonus_points,
+                         .bonus_points = row->bonus_points + row->tier_bonus_points,
                          .status = row->status,
                          .available_at = row->available_at};
     const char *e = st_coupons_reply(c, coupons, n, &rep);
@@ -107,6 +113,8 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
         goto done;
     int rc = st_store_earn_get(c->srv, &row.id, &p.id, &row);
     if (rc == LC_OK) {
+        /* A crash may have come between the row and the tier evaluation. */
+        st_tier_evaluate(c->srv, c->rid, &row.member_id, lc_now_us(), NULL, NULL);
         e = s_replay(c, &row, reply);
         goto done;
     }
@@ -122,9 +130,14 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
     row.points = points;
     row.status = ST_EARN_POSTED;
     row.created_at = lc_now_us();
+    if (st_tier_current(c->srv, c->rid, &row.member_id, row.created_at, &row.tier) != LC_OK) {
+        e = st_db_fail(c, "load tier");
+        goto done;
+    }
+    row.tier_bps = st_tier_multiplier(c->srv, row.tier);
     size_t n = req.ncoupon_codes, nchain = 0, nbonus = 0;
     crows = n ? calloc(n, sizeof *crows) : NULL;
-    chain = calloc(n + 1, sizeof *chain);
+    chain = calloc(n + 2, sizeof *chain); /* base, coupon bonuses, tier bonus */
     if ((n && !crows) || !chain) {
         e = st_fail(c, LC_API_INTERNAL, "out of memory");
         goto done;
@@ -150,6 +163,21 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
         goto done;
     }
     nchain += nbonus;
+    if (p.pending_days == 0) { /* pending: the tier bonus comes with maturity */
+        if ((e = st_tier_bonus(c, &row.id, &row.member_id, points, row.tier_bps, &chain[nchain],
+                               &row.tier_bonus_points)))
+            goto done;
+        if (row.tier_bonus_points > LC_API_POINTS_MAX - points - row.bonus_points) {
+            e = st_fail(c, LC_API_INVALID_REQUEST, "amount: the points would exceed %lld",
+                        (long long)LC_API_POINTS_MAX);
+            goto done;
+        }
+        if (row.tier_bonus_points > 0) {
+            row.tier_transfer_id = chain[nchain].id;
+            row.tier_basis_amount = row.amount;
+            nchain++;
+        }
+    }
     if (nchain > 0) {
         int64_t expires_at = st_expiry_of(c->srv, lc_now_us());
         for (size_t i = 0; i < nchain; i++) {
@@ -177,12 +205,16 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
         e = st_db_fail(c, "insert earn");
         goto done;
     }
-    char idt[LC_ID_STRLEN + 1], bonus[24];
+    char idt[LC_ID_STRLEN + 1], bonus[24], tbonus[24];
     lc_id_format(&row.id, idt);
     snprintf(bonus, sizeof bonus, "%lld", (long long)row.bonus_points);
+    snprintf(tbonus, sizeof tbonus, "%lld", (long long)row.tier_bonus_points);
     lc_log_kv(LC_LOG_INFO, c->rid, "earn recorded", "partner_id", c->partner, "earn_id", idt,
               "status", lc_name_of(st_earn_status_names, (uint32_t)row.status), "bonus_points",
-              bonus, NULL);
+              bonus, "tier", lc_tiers_name(&c->srv->cfg.tiers, row.tier), "tier_bonus_points",
+              tbonus, NULL);
+    /* After the row, so its points count: an upgrade applies from the next earn. */
+    st_tier_evaluate(c->srv, c->rid, &row.member_id, row.created_at, NULL, NULL);
     e = s_reply(c, &row, crows, n, reply);
 done:
     free(crows);

@@ -41,28 +41,12 @@ static int s_ensure_breakage(st_server_t *s, const char *rid)
         return LC_OK;
     ld_account_new_t a = {.kind = LD_KIND_COALITION_BREAKAGE, .code = ST_ACCOUNT_BREAKAGE};
     st_breakage_account(&a.id);
-    ld_results_rep_t rep;
-    int rc = st_ledger_accounts(s, rid, &a, 1, &rep);
-    if (rc != LC_OK)
-        return rc; /* logged; the next tick tries again */
-    int r = rep.results[0].result;
-    lc_codec_clear(&ld_results_rep_desc, &rep);
-    char idt[LC_ID_STRLEN + 1];
-    lc_id_format(&a.id, idt);
-    if (st_ledger_exists_different(r)) {
-        /* Someone made it otherwise; expire_lots still works unless it tracks lots
-         * (then the ledger refuses every call, which is logged). */
-        lc_log_kv(LC_LOG_WARN, rid, "breakage account exists with other fields", "account_id", idt,
-                  "result", st_ledger_result_name(r), NULL);
-    } else if (!st_ledger_applied(r)) {
-        lc_log_kv(LC_LOG_ERROR, rid, "breakage account refused", "account_id", idt, "result",
-                  st_ledger_result_name(r), NULL);
-        return LC_ERR_CONFLICT;
-    } else if (r == LD_OK) {
-        lc_log_kv(LC_LOG_INFO, rid, "breakage account created", "account_id", idt, NULL);
-    }
-    s->breakage_ready = true;
-    return LC_OK;
+    /* Made otherwise by someone else, expire_lots still works unless it tracks lots
+     * (then the ledger refuses every call, which is logged). */
+    int rc = st_ledger_ensure_account(s, rid, &a);
+    if (rc == LC_OK)
+        s->breakage_ready = true;
+    return rc; /* logged; the next tick tries again */
 }
 
 /* Expires lots due at as_of: at most max_rounds ledger calls (0 = until none is due).
@@ -123,21 +107,14 @@ const char *st_expire_now(st_server_t *s, const char *rid, const json_t *body, j
                           char *msg, size_t msglen)
 {
     st_expire_now_req_t req;
-    lc_codec_err_t err;
-    int rc = lc_codec_decode(&st_expire_now_req_desc, body, &req, &err);
-    if (rc == LC_ERR_INVALID) {
-        snprintf(msg, msglen, "%s", err.message);
-        return err.code ? err.code : LC_E_INVALID_FIELD;
-    }
-    if (rc != LC_OK) {
-        snprintf(msg, msglen, "cannot decode the request: %s", lc_strerror(rc));
-        return LC_E_INTERNAL;
-    }
+    const char *code = st_plain_decode(&st_expire_now_req_desc, body, &req, msg, msglen);
+    if (code)
+        return code;
     int64_t as_of = req.as_of ? req.as_of : lc_now_us();
     lc_codec_clear(&st_expire_now_req_desc, &req);
     st_expire_now_rep_t rep = {0};
     bool more = false;
-    rc = s_sweep(s, rid, as_of, 0, &rep.lots, &rep.points, &more);
+    int rc = s_sweep(s, rid, as_of, 0, &rep.lots, &rep.points, &more);
     s_log(rid, rc == LC_OK ? "expiry sweep on request" : "expiry sweep on request interrupted",
           as_of, rep.lots, rep.points, more);
     if (rc != LC_OK) {
@@ -145,10 +122,5 @@ const char *st_expire_now(st_server_t *s, const char *rid, const json_t *body, j
                  lc_strerror(rc), (long long)rep.lots);
         return LC_E_UNAVAILABLE;
     }
-    *reply = lc_codec_encode(&st_expire_now_rep_desc, &rep);
-    if (!*reply) {
-        snprintf(msg, msglen, "cannot encode the reply");
-        return LC_E_INTERNAL;
-    }
-    return NULL;
+    return st_plain_reply(&st_expire_now_rep_desc, &rep, reply, msg, msglen);
 }

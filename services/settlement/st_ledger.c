@@ -42,6 +42,13 @@ static int s_call(st_server_t *s, const char *rid, const char *type, const lc_ms
     return rc;
 }
 
+int st_ledger_call(st_server_t *s, const char *rid, const char *type,
+                   const lc_msgdesc_t *req_desc, const void *req, const lc_msgdesc_t *rep_desc,
+                   void *rep)
+{
+    return s_call(s, rid, type, req_desc, req, rep_desc, rep);
+}
+
 int st_ledger_transfers(st_server_t *s, const char *rid, const ld_transfer_t *t, size_t n,
                         ld_results_rep_t *out)
 {
@@ -93,22 +100,42 @@ int st_ledger_transfer_entry(st_server_t *s, const char *rid, const lc_id_t *id,
     return LC_OK;
 }
 
+int st_ledger_ensure_account(st_server_t *s, const char *rid, const ld_account_new_t *a)
+{
+    ld_results_rep_t rep;
+    int rc = st_ledger_accounts(s, rid, a, 1, &rep);
+    if (rc != LC_OK)
+        return rc;
+    int r = rep.results[0].result;
+    lc_codec_clear(&ld_results_rep_desc, &rep);
+    char idt[LC_ID_STRLEN + 1];
+    lc_id_format(&a->id, idt);
+    if (st_ledger_exists_different(r)) {
+        /* Made by someone else (a member account by the members service) or by an
+         * older settlement: the id is taken by an account that serves the purpose. */
+        lc_log_kv(LC_LOG_DEBUG, rid, "account exists with other fields", "account_id", idt,
+                  "kind", lc_name_of(ld_kind_names, (uint32_t)a->kind), "result",
+                  st_ledger_result_name(r), NULL);
+        return LC_OK;
+    }
+    if (!st_ledger_applied(r)) {
+        lc_log_kv(LC_LOG_ERROR, rid, "account refused", "account_id", idt, "kind",
+                  lc_name_of(ld_kind_names, (uint32_t)a->kind), "result",
+                  st_ledger_result_name(r), NULL);
+        return LC_ERR_CONFLICT;
+    }
+    if (r == LD_OK)
+        lc_log_kv(LC_LOG_INFO, rid, "account created", "account_id", idt, "kind",
+                  lc_name_of(ld_kind_names, (uint32_t)a->kind), NULL);
+    return LC_OK;
+}
+
 int st_ledger_ensure_member(st_server_t *s, const char *rid, const lc_id_t *member_id)
 {
     ld_account_new_t a = {.id = *member_id,
                           .kind = LD_KIND_MEMBER,
                           .flags = LD_AF_DEBITS_MUST_NOT_EXCEED_CREDITS | LD_AF_LOTS};
-    ld_results_rep_t rep;
-    int rc = st_ledger_accounts(s, rid, &a, 1, &rep);
-    if (rc != LC_OK)
-        return rc;
-    int r = rep.results[0].result;
-    lc_codec_clear(&ld_results_rep_desc, &rep);
-    if (st_ledger_applied(r) || st_ledger_exists_different(r))
-        return LC_OK; /* there is an account with this id: the members service's */
-    lc_log_kv(LC_LOG_ERROR, rid, "member account refused", "result", st_ledger_result_name(r),
-              NULL);
-    return LC_ERR_CONFLICT;
+    return st_ledger_ensure_account(s, rid, &a);
 }
 
 int st_ledger_expire(st_server_t *s, const char *rid, const ld_expire_req_t *req,

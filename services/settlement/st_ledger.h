@@ -11,6 +11,13 @@
 
 #include <stdbool.h>
 
+/* Any ledger message: encodes *req with req_desc, decodes the ok reply into *rep
+ * (clear it with rep_desc). LC_ERR_NOT_FOUND for a not_found error reply,
+ * LC_ERR_UNAVAILABLE when the ledger did not answer or refused (logged). */
+int st_ledger_call(st_server_t *s, const char *rid, const char *type,
+                   const lc_msgdesc_t *req_desc, const void *req, const lc_msgdesc_t *rep_desc,
+                   void *rep);
+
 /* Creates transfers (n >= 1). On LC_OK out->nresults == n, one result per transfer.
  * LC_ERR_UNAVAILABLE when the ledger did not answer or refused the request as a
  * whole (logged). Clear out with lc_codec_clear(&ld_results_rep_desc, out). */
@@ -33,6 +40,11 @@ int st_ledger_lookup(st_server_t *s, const char *rid, const lc_id_t *ids, size_t
 /* Looks one transfer up as its journal entry; *found false when unknown. */
 int st_ledger_transfer_entry(st_server_t *s, const char *rid, const lc_id_t *id, ld_entry_t *out,
                              bool *found);
+
+/* Creates account a unless an account with its id exists (with these or other
+ * fields: logged). LC_OK, LC_ERR_UNAVAILABLE, or LC_ERR_CONFLICT (the ledger
+ * refused it). */
+int st_ledger_ensure_account(st_server_t *s, const char *rid, const ld_account_new_t *a);
 
 /* Makes sure the member's ledger account (id = member id) exists, creating it as
  * settlement would (member, no overdraft, lots) when the members service has not.

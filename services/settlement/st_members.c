@@ -65,27 +65,47 @@ int st_members_resolve(st_server_t *s, const char *rid, const char *card, lc_id_
 }
 
 int st_members_consume(st_server_t *s, const char *rid, const lc_id_t *member, const char *code,
-                       const lc_id_t *use_id)
+                       const lc_id_t *use_id, int64_t points, char *refusal, char *why,
+                       size_t whylen)
 {
     st_mb_consume_code_req_t req = {.member_id = *member, .code = (char *)code,
-                                    .use_id = *use_id};
-    json_t *body;
-    char ecode[LC_CODE_MAX];
-    int rc = s_call(s, rid, ST_MB_CONSUME_CODE, lc_codec_encode(&st_mb_consume_code_req_desc, &req),
-                    &body, ecode, sizeof ecode);
+                                    .use_id = *use_id, .points = points};
+    lc_reply_t r;
+    json_t *body = lc_codec_encode(&st_mb_consume_code_req_desc, &req);
+    if (!body)
+        return LC_ERR_NOMEM;
+    int rc = lc_bus_call_default(s->members, ST_MB_CONSUME_CODE, body, &r);
     json_decref(body);
-    if (rc == LC_ERR_INVALID) {
-        /* Members could not serve it at all: not the code's fault. */
-        if (!strcmp(ecode, LC_E_UNAVAILABLE) || !strcmp(ecode, LC_E_DEADLINE) ||
-            !strcmp(ecode, LC_E_INTERNAL) || !strcmp(ecode, LC_E_UNKNOWN_TYPE)) {
-            lc_log_kv(LC_LOG_ERROR, rid, "members refused consume_code", "code", ecode, NULL);
-            return LC_ERR_UNAVAILABLE;
-        }
-        /* invalid_member_code, or a code members cannot even parse. */
-        lc_log_kv(LC_LOG_INFO, rid, "member code refused", "code", ecode, NULL);
-        return LC_ERR_CONFLICT;
+    if (rc != LC_OK) {
+        lc_log_kv(LC_LOG_ERROR, rid, "members did not answer", "type", ST_MB_CONSUME_CODE,
+                  "error", lc_strerror(rc), NULL);
+        return LC_ERR_UNAVAILABLE;
     }
-    return rc;
+    if (r.ok) {
+        lc_reply_clear(&r);
+        return LC_OK;
+    }
+    /* Members could not serve it at all: not the code's fault. */
+    if (!strcmp(r.code, LC_E_UNAVAILABLE) || !strcmp(r.code, LC_E_DEADLINE) ||
+        !strcmp(r.code, LC_E_INTERNAL) || !strcmp(r.code, LC_E_UNKNOWN_TYPE)) {
+        lc_log_kv(LC_LOG_ERROR, rid, "members refused consume_code", "code", r.code, NULL);
+        lc_reply_clear(&r);
+        return LC_ERR_UNAVAILABLE;
+    }
+    /* A refusal of this use: its own code when it is one partners know, else (a code
+     * members cannot even parse) invalid_member_code. */
+    static const char *const passed[] = {LC_API_MEMBER_CODE_LOCKED, LC_API_COOLING_OFF,
+                                         LC_API_MEMBER_FROZEN};
+    snprintf(refusal, LC_CODE_MAX, "%s", LC_API_INVALID_MEMBER_CODE);
+    snprintf(why, whylen, "the member code is invalid, expired or used");
+    for (size_t i = 0; i < sizeof passed / sizeof passed[0]; i++)
+        if (!strcmp(r.code, passed[i])) {
+            snprintf(refusal, LC_CODE_MAX, "%s", passed[i]);
+            snprintf(why, whylen, "%s", r.message ? r.message : passed[i]);
+        }
+    lc_log_kv(LC_LOG_INFO, rid, "member code refused", "code", r.code, NULL);
+    lc_reply_clear(&r);
+    return LC_ERR_CONFLICT;
 }
 
 const char *st_members_active(st_call_t *c, const char *card, lc_id_t *member)
@@ -99,4 +119,31 @@ const char *st_members_active(st_call_t *c, const char *card, lc_id_t *member)
     if (frozen)
         return st_fail(c, LC_API_MEMBER_FROZEN, "the member is frozen");
     return NULL;
+}
+
+int st_members_set_tier(st_server_t *s, const char *rid, const lc_id_t *member, int tier,
+                        int64_t version, int64_t *held)
+{
+    st_mb_set_tier_t req = {.member_id = *member, .tier = tier, .version = version};
+    json_t *body;
+    char code[LC_CODE_MAX];
+    int rc = s_call(s, rid, ST_MB_SET_TIER, lc_codec_encode(&st_mb_set_tier_desc, &req), &body,
+                    code, sizeof code);
+    if (rc == LC_ERR_INVALID) {
+        lc_log_kv(LC_LOG_ERROR, rid, "members refused set_tier", "code", code, NULL);
+        return LC_ERR_UNAVAILABLE;
+    }
+    if (rc != LC_OK)
+        return rc;
+    st_mb_set_tier_t rep;
+    lc_codec_err_t err;
+    rc = st_msg_decode_known(&st_mb_set_tier_desc, body, &rep, &err);
+    json_decref(body);
+    if (rc != LC_OK) {
+        lc_log_kv(LC_LOG_ERROR, rid, "members.set_tier reply does not decode", "message",
+                  rc == LC_ERR_INVALID ? err.message : lc_strerror(rc), NULL);
+        return LC_ERR_UNAVAILABLE;
+    }
+    *held = rep.version;
+    return LC_OK;
 }

@@ -19,9 +19,11 @@
  * reversed by its own share, ceil(returned x bonus / earn.amount) capped at what is
  * left of it, in a transfer member -> the bonus's funder that `reverses` the bonus
  * transfer, linked with the base reversal in one chain (all or nothing).
+ * The tier bonus likewise (member -> promotion, reversing the tier transfer), by its
+ * share of the cents it was computed on (tier_basis_amount).
  * Ids: return id = lc_api_derive(req, "return"); its transfers are derived from it
- * ("reversal", "void", "hold", "bonus-reversal/<position>"), so a retry answers
- * exists.
+ * ("reversal", "void", "hold", "bonus-reversal/<position>", "tier-reversal"), so a
+ * retry answers exists.
  */
 #include "lc_err.h"
 #include "lc_log.h"
@@ -99,7 +101,7 @@ const char *st_h_return(st_call_t *c, json_t **reply)
     if (earn.bonus_points > 0 && earn.status == ST_EARN_POSTED &&
         st_store_earn_coupons(c->srv, &earn.id, &bonus, &nbonus) != LC_OK)
         return st_db_fail(c, "load earn coupons");
-    ld_transfer_t *t = calloc(2 + nbonus, sizeof *t);
+    ld_transfer_t *t = calloc(3 + nbonus, sizeof *t); /* base (2 if pending), bonuses, tier */
     int64_t *brev = calloc(nbonus + 1, sizeof *brev);
     if (!t || !brev) {
         free(t);
@@ -173,6 +175,29 @@ const char *st_h_return(st_call_t *c, json_t **reply)
         if (lc_id_is_zero(&row.transfer_id))
             row.transfer_id = x->id;
     }
+    /* The tier bonus, by its share of the cents it was computed on (the earn's amount,
+     * or what was left of it when a pending earn matured). */
+    if (earn.status == ST_EARN_POSTED && earn.tier_bonus_points > 0 &&
+        !lc_id_is_zero(&earn.tier_transfer_id)) {
+        int64_t before = earn.returned_amount - (earn.amount - earn.tier_basis_amount), rv = 0;
+        if (before >= 0 &&
+            st_return_points(returned, earn.tier_basis_amount, earn.tier_bonus_points, before,
+                             earn.tier_reversed_points, &rv) == LC_OK &&
+            rv > 0) {
+            ld_transfer_t *x = &t[nt++];
+            lc_id_derive(&row.id, "tier-reversal", &x->id);
+            x->debit_account_id = earn.member_id;
+            st_promotion_account(&x->credit_account_id);
+            x->amount = rv;
+            x->reverses = earn.tier_transfer_id;
+            x->code = ST_CODE_RETURN;
+            x->user_data = earn.id;
+            row.tier_points_reversed = rv;
+            row.bonus_points_reversed += rv;
+            if (lc_id_is_zero(&row.transfer_id))
+                row.transfer_id = x->id;
+        }
+    }
     for (size_t i = 0; i + 1 < nt; i++)
         t[i].flags |= LD_TF_LINKED;
     if (nt > 0) {
@@ -197,7 +222,8 @@ const char *st_h_return(st_call_t *c, json_t **reply)
             goto out;
         }
     }
-    rc = nb > 0 ? st_store_return_insert_bonus(c->srv, &row, bonus, brev, nb)
+    rc = nb > 0 || row.tier_points_reversed > 0
+             ? st_store_return_insert_bonus(c->srv, &row, bonus, brev, nb)
                 : st_store_return_insert(c->srv, &row, &new_hold, settle);
     if (rc != LC_OK) {
         e2 = st_db_fail(c, "insert return");
