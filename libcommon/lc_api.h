@@ -47,6 +47,11 @@
 #define LC_API_COUPON_NOT_APPLICABLE "coupon_not_applicable"
 #define LC_API_BUDGET_EXHAUSTED "partner_budget_exhausted"
 #define LC_API_MEMBER_FROZEN "member_frozen"
+/* Fraud limits (issue 8, item 6; docs/DESIGN.md "Fraud limits"). */
+#define LC_API_DAILY_LIMIT "daily_limit_exceeded"     /* 422: the member's daily cap */
+#define LC_API_MEMBER_CODE_LOCKED "member_code_locked" /* 423: too many wrong codes */
+#define LC_API_COOLING_OFF "cooling_off"               /* 423: large redemption too soon
+                                                          after a card was added */
 #define LC_API_RATE_LIMITED "rate_limited"
 #define LC_API_UNAVAILABLE "unavailable"
 #define LC_API_INTERNAL "internal" /* 500: a bug or a broken dependency, logged */

@@ -193,6 +193,30 @@ static const char *s_target(dn_call_t *c, const dn_gift_t *g, dn_donation_row_t 
     return NULL;
 }
 
+/* The member's daily cap on donations made through the API (donation.daily_cap; 0:
+ * none): points of its donations created since 00:00 UTC today that were not
+ * refused, plus these, may not exceed it. Pledges are the member's standing
+ * instructions and are not capped. */
+static const char *s_daily_cap(dn_call_t *c, const lc_id_t *member, int64_t points)
+{
+    int64_t cap = c->srv->cfg.daily_cap;
+    if (cap == 0)
+        return NULL;
+    int64_t now = lc_now_us(), today = now - now % (86400 * LC_USEC_PER_SEC), used = 0;
+    if (dn_store_donated_since(c->srv, member, today, &used) != LC_OK)
+        return dn_db_fail(c, "sum today's donations");
+    if (used + points <= cap)
+        return NULL;
+    char mid[LC_ID_STRLEN + 1], u[24];
+    lc_id_format(member, mid);
+    snprintf(u, sizeof u, "%lld", (long long)used);
+    lc_log_kv(LC_LOG_WARN, c->rid, "daily donation cap reached", "member_id", mid,
+              "donated_today", u, NULL);
+    return dn_fail(c, LC_API_DAILY_LIMIT,
+                   "a member may donate at most %lld points a day (UTC); %lld are left today",
+                   (long long)cap, (long long)(cap > used ? cap - used : 0));
+}
+
 /* Checks the member's account: exists, not frozen, enough points available. */
 static const char *s_member(dn_call_t *c, const lc_id_t *member, int64_t points)
 {
@@ -259,6 +283,8 @@ const char *dn_donate(dn_call_t *c, const dn_gift_t *g, dn_donation_row_t *d)
     d->pledge_id = g->pledge_id;
     lc_id_derive(&d->id, "member", &d->member_transfer);
     const char *e = s_target(c, g, d, &cp);
+    if (!e && g->source == DN_SOURCE_API)
+        e = s_daily_cap(c, &g->member_id, g->points);
     if (!e)
         e = s_member(c, &g->member_id, g->points);
     if (!e)

@@ -42,6 +42,8 @@ typedef struct dn_config {
     const char *secrets_dir;    /* receipt keys (donation.secrets_dir) */
     const char *currency;       /* the coalition's currency (donation.currency) */
     int64_t min_points;         /* smallest donation or pledge (donation.min_points) */
+    int64_t daily_cap;          /* API donations per member per UTC day, 0 = none
+                                   (donation.daily_cap) */
     int64_t point_value_cents;  /* value of one point (donation.point_value_cents) */
     int64_t sweep_interval_ms;  /* how often pending donations are finished */
     int64_t period_offset_s;    /* shifts the clock that decides whether a period has begun

@@ -339,6 +339,23 @@ static void s_donation_row(const lc_dbres_t *r, int row, dn_donation_row_t *d)
     d->created_at = g_i64(r, row, 16);
 }
 
+int dn_store_donated_since(dn_server_t *s, const lc_id_t *member, int64_t since, int64_t *points)
+{
+    params_t p = {.n = 0};
+    p_id(&p, member);
+    p_i64(&p, since);
+    lc_dbres_t *r = NULL;
+    int rc = s_one(s,
+                   "SELECT COALESCE(SUM(points), 0) FROM donation.donations WHERE member_id = $1 "
+                   "AND created_at >= $2 AND source = 1 AND status <> 3",
+                   &p, &r);
+    if (rc != LC_OK)
+        return rc;
+    *points = g_i64(r, 0, 0);
+    lc_dbres_free(&r);
+    return LC_OK;
+}
+
 int dn_store_donation_get(dn_server_t *s, const lc_id_t *id, dn_donation_row_t *out)
 {
     params_t p = {.n = 0};

@@ -65,6 +65,8 @@ int dn_store_campaign_list(dn_server_t *s, const lc_id_t *after, int64_t limit,
 /* ---- donations and receipts -------------------------------------------------------- */
 
 int dn_store_donation_get(dn_server_t *s, const lc_id_t *id, dn_donation_row_t *out);
+/* Points of the member's API donations created at or after since, not refused. */
+int dn_store_donated_since(dn_server_t *s, const lc_id_t *member, int64_t since, int64_t *points);
 /* Inserts d as pending and reserves its points on its campaign, in one transaction.
  * LC_ERR_CONFLICT when the match would pass the campaign's cap or the id exists. */
 int dn_store_donation_reserve(dn_server_t *s, const dn_donation_row_t *d);

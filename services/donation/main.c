@@ -38,6 +38,8 @@ static void s_usage(FILE *out)
             "                                                             var/secrets (receipt keys)\n"
             "  donation.currency          COAL_DONATION_CURRENCY          EUR\n"
             "  donation.min_points        COAL_DONATION_MIN_POINTS        200 (smallest donation)\n"
+            "  donation.daily_cap         COAL_DONATION_DAILY_CAP         100000 (points a member may\n"
+            "                                                             donate a UTC day; 0 = none)\n"
             "  donation.point_value_cents COAL_DONATION_POINT_VALUE_CENTS 1\n"
             "  donation.sweep_interval_ms COAL_DONATION_SWEEP_INTERVAL_MS 5000 (pending donations)\n"
             "  donation.period_offset_s   COAL_DONATION_PERIOD_OFFSET_S   0 (seconds added to the clock\n"
@@ -83,6 +85,7 @@ int main(int argc, char **argv)
         return rc == LC_OK ? 0 : 1;
     }
     int bad = lc_service_int(cfg, "donation.min_points", 200, 1, LD_AMOUNT_MAX, &dc.min_points) |
+              lc_service_int(cfg, "donation.daily_cap", 100000, 0, LD_AMOUNT_MAX, &dc.daily_cap) |
               lc_service_int(cfg, "donation.point_value_cents", 1, 1, 1000000, &dc.point_value_cents) |
               lc_service_int(cfg, "donation.sweep_interval_ms", 5000, 10, 3600000,
                     &dc.sweep_interval_ms) |

@@ -7,6 +7,7 @@
 #include "lc_err.h"
 #include "lc_log.h"
 #include "lc_service.h"
+#include "lc_time.h"
 #include "mb_card.h"
 #include "mb_code.h"
 #include "mb_server.h"
@@ -37,6 +38,19 @@ static void s_usage(FILE *out)
         "seconds\n"
         "  members.code_attempts  COAL_MEMBERS_CODE_ATTEMPTS  5                     wrong tries, "
         "1..100\n"
+        "  members.code_lock_minutes     COAL_MEMBERS_CODE_LOCK_MINUTES   30    that many wrong "
+        "tries\n"
+        "                                                                       within it lock "
+        "codes (1..1440)\n"
+        "  members.cooling_off_hours     COAL_MEMBERS_COOLING_OFF_HOURS   72    large redemptions "
+        "held after\n"
+        "                                                                       a card is added "
+        "(0 = never)\n"
+        "  members.cooling_off_points    COAL_MEMBERS_COOLING_OFF_POINTS  5000  what is large\n"
+        "  tiers.names            COAL_TIERS_NAMES            bronze,silver,gold    shown "
+        "names;\n"
+        "                                                                              tiers.* "
+        "as for settlement\n"
         "  log.level              COAL_LOG_LEVEL              info                  "
         "debug|info|warn|error\n"
         "\n"
@@ -50,7 +64,7 @@ int main(int argc, char **argv)
     if (!cfg)
         return exit_code;
 
-    int64_t ttl = 0, attempts = 0;
+    int64_t ttl = 0, attempts = 0, lock_min = 0, cool_h = 0;
     mb_server_config_t sc = {
         .bind = lc_config_get(cfg, "members.bind", "tcp://127.0.0.1:7111"),
         .conninfo = lc_config_get(cfg, "members.db", NULL),
@@ -63,8 +77,22 @@ int main(int argc, char **argv)
     if (rc == LC_OK)
         rc = lc_service_int(cfg, "members.code_attempts", MB_CODE_ATTEMPTS_DEFAULT, 1,
                             MB_CODE_ATTEMPTS_MAX, &attempts);
+    if (rc == LC_OK)
+        rc = lc_service_int(cfg, "members.code_lock_minutes", MB_CODE_LOCK_MINUTES_DEFAULT, 1,
+                            1440, &lock_min);
+    if (rc == LC_OK)
+        rc = lc_service_int(cfg, "members.cooling_off_hours", MB_COOLING_OFF_HOURS_DEFAULT, 0,
+                            24 * 90, &cool_h);
+    if (rc == LC_OK)
+        rc = lc_service_int(cfg, "members.cooling_off_points", MB_COOLING_OFF_POINTS_DEFAULT, 1,
+                            LC_API_POINTS_MAX, &sc.cooling_off_points);
     if (rc == LC_OK && !mb_card_prefix_valid(sc.card_prefix)) {
         lc_error(NULL, "members.card_prefix must be 1 to 8 digits");
+        rc = LC_ERR_INVALID;
+    }
+    char terr[200];
+    if (rc == LC_OK && lc_tiers_load(cfg, &sc.tiers, terr, sizeof terr) != LC_OK) {
+        lc_error(NULL, "%s", terr);
         rc = LC_ERR_INVALID;
     }
     if (rc == LC_OK && !sc.conninfo) {
@@ -77,6 +105,8 @@ int main(int argc, char **argv)
     }
     sc.code_ttl_s = ttl;
     sc.code_attempts = (int)attempts;
+    sc.code_lock_us = lock_min * 60 * LC_USEC_PER_SEC;
+    sc.cooling_off_us = cool_h * 3600 * LC_USEC_PER_SEC;
 
     lc_service_stop_on_signals(&s_stop);
 

@@ -23,6 +23,9 @@
 #define MB_CODE_TTL_DEFAULT_S 600
 #define MB_CODE_ATTEMPTS_DEFAULT 5
 #define MB_CODE_ATTEMPTS_MAX 100
+#define MB_CODE_LOCK_MINUTES_DEFAULT 30   /* members.code_lock_minutes */
+#define MB_COOLING_OFF_HOURS_DEFAULT 72   /* members.cooling_off_hours (0: no cooling-off) */
+#define MB_COOLING_OFF_POINTS_DEFAULT 5000 /* members.cooling_off_points: "large" */
 
 /* What decides whether a stored code may be used. */
 typedef struct mb_code_state {

@@ -165,13 +165,14 @@ int mb_store_member_cards(lc_db_t *db, const lc_id_t *id, char (*cards)[MB_CARD_
     return rc;
 }
 
-int mb_store_card_owner(lc_db_t *db, const char *card, lc_id_t *member, int *status)
+int mb_store_card_owner_tier(lc_db_t *db, const char *card, lc_id_t *member, int *status,
+                             int *tier)
 {
     const char *p[] = {card};
     lc_dbres_t *res = NULL;
-    int64_t v = 0;
+    int64_t v = 0, t = 0;
     int rc = lc_db_exec(db,
-                        "SELECT c.member_id, m.status FROM members.cards c "
+                        "SELECT c.member_id, m.status, m.tier FROM members.cards c "
                         "JOIN members.members m ON m.id = c.member_id WHERE c.card_number = $1",
                         1, p, &res);
     if (rc == LC_OK && lc_dbres_rows(res) == 0)
@@ -180,8 +181,49 @@ int mb_store_card_owner(lc_db_t *db, const char *card, lc_id_t *member, int *sta
         rc = lc_dbres_id(res, 0, 0, member);
     if (rc == LC_OK)
         rc = lc_dbres_i64(res, 0, 1, &v);
+    if (rc == LC_OK)
+        rc = lc_dbres_i64(res, 0, 2, &t);
     lc_dbres_free(&res);
     *status = (int)v;
+    *tier = (int)t;
+    return rc;
+}
+
+int mb_store_card_owner(lc_db_t *db, const char *card, lc_id_t *member, int *status)
+{
+    int tier;
+    return mb_store_card_owner_tier(db, card, member, status, &tier);
+}
+
+int mb_store_set_tier(lc_db_t *db, const lc_id_t *member, int tier, int64_t version,
+                      int *held_tier, int64_t *held_version)
+{
+    s_idtext_t t;
+    char tt[24], vt[24];
+    snprintf(tt, sizeof tt, "%d", tier);
+    snprintf(vt, sizeof vt, "%lld", (long long)version);
+    const char *p[] = {s_id(member, t), tt, vt};
+    lc_dbres_t *res = NULL;
+    /* One statement: the version comparison and the write cannot be split by a
+     * concurrent report. The CTE's UPDATE result is invisible to the outer SELECT,
+     * hence COALESCE over the updated row and the row as it was. */
+    int rc = lc_db_exec(db,
+                        "WITH u AS (UPDATE members.members SET tier = $2, tier_version = $3 "
+                        "WHERE id = $1 AND tier_version < $3 RETURNING tier, tier_version) "
+                        "SELECT COALESCE((SELECT tier FROM u), m.tier), "
+                        "COALESCE((SELECT tier_version FROM u), m.tier_version) "
+                        "FROM members.members m WHERE m.id = $1",
+                        3, p, &res);
+    int64_t ht = 0, hv = 0;
+    if (rc == LC_OK && lc_dbres_rows(res) == 0)
+        rc = LC_ERR_NOT_FOUND;
+    if (rc == LC_OK)
+        rc = lc_dbres_i64(res, 0, 0, &ht);
+    if (rc == LC_OK)
+        rc = lc_dbres_i64(res, 0, 1, &hv);
+    lc_dbres_free(&res);
+    *held_tier = (int)ht;
+    *held_version = hv;
     return rc;
 }
 
@@ -363,6 +405,47 @@ int mb_store_code_failure(lc_db_t *db, const lc_id_t *use_id, const lc_id_t *mem
                       3, p, first);
 }
 
+/* Runs sql(params) expecting one row of integers, written to out[0..nout). */
+static int s_ints(lc_db_t *db, const char *sql, int n, const char *const *p, int64_t *out,
+                  int nout)
+{
+    lc_dbres_t *res = NULL;
+    int rc = lc_db_exec(db, sql, n, p, &res);
+    if (rc == LC_OK && lc_dbres_rows(res) != 1)
+        rc = LC_ERR_PROTO;
+    for (int i = 0; rc == LC_OK && i < nout; i++)
+        rc = lc_dbres_i64(res, 0, i, &out[i]);
+    lc_dbres_free(&res);
+    return rc;
+}
+
+int mb_store_code_failures_since(lc_db_t *db, const lc_id_t *member, int64_t since, int64_t *n,
+                                 int64_t *oldest)
+{
+    s_idtext_t m;
+    s_numtext_t t;
+    const char *p[] = {s_id(member, m), s_num(since, t)};
+    int64_t v[2] = {0, 0};
+    int rc = s_ints(db,
+                    "SELECT count(*), COALESCE(min(at), 0) FROM members.code_failures "
+                    "WHERE member_id = $1 AND at >= $2",
+                    2, p, v, 2);
+    *n = v[0];
+    *oldest = v[1];
+    return rc;
+}
+
+int mb_store_card_added_at(lc_db_t *db, const lc_id_t *member, int64_t *at)
+{
+    s_idtext_t m;
+    const char *p[] = {s_id(member, m)};
+    *at = 0;
+    return s_ints(db,
+                  "SELECT COALESCE(max(created_at), 0) FROM (SELECT created_at FROM "
+                  "members.cards WHERE member_id = $1 ORDER BY created_at, id OFFSET 1) c",
+                  1, p, at, 1);
+}
+
 int mb_store_code_update(lc_db_t *db, const mb_code_row_t *row)
 {
     s_idtext_t c;
@@ -424,8 +507,8 @@ int mb_store_member_row(lc_db_t *db, const lc_id_t *id, mb_member_row_t *out)
     memset(out, 0, sizeof *out);
     int rc = lc_db_exec(db,
                         "SELECT status, consent_marketing, consent_profiling, enrolled_by, "
-                        "created_at, erased_at, encode(email_enc, 'hex'), encode(name_enc, 'hex') "
-                        "FROM members.members WHERE id = $1",
+                        "created_at, erased_at, encode(email_enc, 'hex'), encode(name_enc, 'hex'), "
+                        "tier FROM members.members WHERE id = $1",
                         1, p, &res);
     if (rc == LC_OK && lc_dbres_rows(res) == 0)
         rc = LC_ERR_NOT_FOUND;
@@ -445,6 +528,10 @@ int mb_store_member_row(lc_db_t *db, const lc_id_t *id, mb_member_row_t *out)
         rc = s_sealed_get(res, 0, 6, &out->email);
     if (rc == LC_OK)
         rc = s_sealed_get(res, 0, 7, &out->name);
+    int64_t tier = 0;
+    if (rc == LC_OK)
+        rc = lc_dbres_i64(res, 0, 8, &tier);
+    out->tier = (int)tier;
     lc_dbres_free(&res);
     if (rc != LC_OK)
         mb_member_row_clear(out);

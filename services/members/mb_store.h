@@ -62,6 +62,7 @@ typedef struct mb_member_row {
     lc_id_t enrolled_by;
     int64_t created_at;
     int64_t erased_at; /* 0: not erased */
+    int tier;          /* as settlement last reported it (lc_tiers.h index) */
     mb_sealed_t email, name;
 } mb_member_row_t;
 void mb_member_row_clear(mb_member_row_t *row);
@@ -106,6 +107,21 @@ int mb_store_member_cards(lc_db_t *db, const lc_id_t *id, char (*cards)[MB_CARD_
 
 /* The member a card belongs to and its status; LC_ERR_NOT_FOUND for an unknown card. */
 int mb_store_card_owner(lc_db_t *db, const char *card, lc_id_t *member, int *status);
+/* The same with the member's tier (lc_tiers.h index). */
+int mb_store_card_owner_tier(lc_db_t *db, const char *card, lc_id_t *member, int *status,
+                             int *tier);
+
+/* Wrong code attempts of the member at or after since. */
+int mb_store_code_failures_since(lc_db_t *db, const lc_id_t *member, int64_t since, int64_t *n,
+                                 int64_t *oldest);
+/* When the member's latest card other than its first was added (0: only one card). */
+int mb_store_card_added_at(lc_db_t *db, const lc_id_t *member, int64_t *at);
+
+/* Stores settlement's report of the member's tier unless a higher version is held;
+ * *held_tier and *held_version get what is held afterwards. LC_ERR_NOT_FOUND when
+ * there is no such member. */
+int mb_store_set_tier(lc_db_t *db, const lc_id_t *member, int tier, int64_t version,
+                      int *held_tier, int64_t *held_version);
 
 /* The card added with row id card_id, if any: LC_ERR_NOT_FOUND otherwise. */
 int mb_store_card_by_id(lc_db_t *db, const lc_id_t *card_id, char card[MB_CARD_DIGITS + 1],

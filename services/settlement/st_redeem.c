@@ -72,6 +72,29 @@ static const char *s_precheck(st_call_t *c, const lc_id_t *member, int64_t point
     return NULL;
 }
 
+/* The member's daily cap (settlement.daily_redemption_cap; 0: none): points held
+ * or captured by redemptions authorized since 00:00 UTC today, plus these, may not
+ * exceed it. Checked before the code is used, so a refusal costs the member nothing. */
+static const char *s_daily_cap(st_call_t *c, const lc_id_t *member, int64_t points)
+{
+    int64_t cap = c->srv->cfg.daily_redemption_cap;
+    if (cap == 0)
+        return NULL;
+    int64_t now = lc_now_us(), today = now - now % (86400 * LC_USEC_PER_SEC), used = 0;
+    if (st_store_redeemed_since(c->srv, member, today, &used) != LC_OK)
+        return st_db_fail(c, "sum today's redemptions");
+    if (used + points <= cap)
+        return NULL;
+    char mid[LC_ID_STRLEN + 1], u[24];
+    lc_id_format(member, mid);
+    snprintf(u, sizeof u, "%lld", (long long)used);
+    lc_log_kv(LC_LOG_WARN, c->rid, "daily redemption cap reached", "partner_id", c->partner,
+              "member_id", mid, "redeemed_today", u, NULL);
+    return st_fail(c, LC_API_DAILY_LIMIT,
+                   "the member may redeem at most %lld points a day (UTC); %lld are left today",
+                   (long long)cap, (long long)(cap > used ? cap - used : 0));
+}
+
 const char *st_h_authorize(st_call_t *c, json_t **reply)
 {
     lc_id_t pid;
@@ -113,12 +136,20 @@ const char *st_h_authorize(st_call_t *c, json_t **reply)
         goto done;
     if ((e = s_precheck(c, &row.member_id, req.points)))
         goto done;
+    if ((e = s_daily_cap(c, &row.member_id, req.points)))
+        goto done;
     lc_id_t use_id;
     if ((e = st_derive(c, "member_code", &use_id)))
         goto done;
-    rc = st_members_consume(c->srv, c->rid, &row.member_id, req.member_code, &use_id);
+    char refusal[LC_CODE_MAX], why[256];
+    rc = st_members_consume(c->srv, c->rid, &row.member_id, req.member_code, &use_id, req.points,
+                            refusal, why, sizeof why);
     if (rc == LC_ERR_CONFLICT) {
-        e = st_fail(c, LC_API_INVALID_MEMBER_CODE, "the member code is invalid, expired or used");
+        e = st_fail(c, strcmp(refusal, LC_API_MEMBER_CODE_LOCKED) == 0   ? LC_API_MEMBER_CODE_LOCKED
+                       : strcmp(refusal, LC_API_COOLING_OFF) == 0        ? LC_API_COOLING_OFF
+                       : strcmp(refusal, LC_API_MEMBER_FROZEN) == 0      ? LC_API_MEMBER_FROZEN
+                                                                         : LC_API_INVALID_MEMBER_CODE,
+                    "%s", why);
         goto done;
     }
     if (rc != LC_OK) {

@@ -541,7 +541,7 @@ static void members_expired_and_wrong_codes_are_refused(void **state)
     json_decref(m);
 }
 
-static void members_attempts_limit_invalidates_outstanding_codes(void **state)
+static void members_attempts_limit_invalidates_codes_and_locks(void **state)
 {
     (void)state;
     json_t *m = s_enroll("attempts-member", NULL);
@@ -563,12 +563,27 @@ static void members_attempts_limit_invalidates_outstanding_codes(void **state)
                            "invalidated",
                            id),
                      2);
-    /* Locked: the right codes no longer work. */
-    assert_string_equal(s_consume(id, a, 0x7101), "invalid_member_code");
-    assert_string_equal(s_consume(id, b, 0x7102), "invalid_member_code");
-    /* A newly issued code does. */
-    s_issue(id, "attempts-3", a);
-    assert_string_equal(s_consume(id, a, 0x7103), "ok");
+    /* Locked for members.code_lock_minutes: the right codes no longer work, no new
+     * code is issued, and attempts meanwhile are not counted. */
+    assert_string_equal(s_consume(id, a, 0x7101), "member_code_locked");
+    assert_string_equal(s_consume(id, b, 0x7102), "member_code_locked");
+    char code[64];
+    assert_null(s_api(MB_TYPE_ISSUE_CODE, LC_ROLE_APP, "attempts-3", s_id_param(id), NULL, code,
+                      sizeof code));
+    assert_string_equal(code, "member_code_locked");
+    assert_int_equal(s_sql("SELECT count(*) FROM members.code_failures WHERE member_id = '%s'",
+                           id),
+                     ATTEMPTS);
+    /* Once the wrong attempts are older than the window: the invalidated codes stay
+     * dead, a newly issued code works. */
+    assert_int_equal(s_sql("WITH u AS (UPDATE members.code_failures SET at = at - "
+                           "(31::bigint * 60 * 1000000) WHERE member_id = '%s' RETURNING 1) "
+                           "SELECT count(*) FROM u",
+                           id),
+                     ATTEMPTS);
+    assert_string_equal(s_consume(id, b, 0x7103), "invalid_member_code");
+    s_issue(id, "attempts-4", a);
+    assert_string_equal(s_consume(id, a, 0x7104), "ok");
     json_decref(m);
 }
 
@@ -654,7 +669,7 @@ int main(void)
         cmocka_unit_test(members_card_balance_and_get_read_the_ledger),
         cmocka_unit_test(members_codes_are_single_use_and_hashed),
         cmocka_unit_test(members_expired_and_wrong_codes_are_refused),
-        cmocka_unit_test(members_attempts_limit_invalidates_outstanding_codes),
+        cmocka_unit_test(members_attempts_limit_invalidates_codes_and_locks),
         cmocka_unit_test(members_freeze_blocks_codes_and_freezes_ledger_account),
     };
     return cmocka_run_group_tests_name("members", tests, setup_group, teardown_group);
