@@ -9,7 +9,9 @@
  * Request path (gw_dispatch.c): route (gw_routes.c) -> body size -> API key
  * (gw_keys.c) -> role -> rate limit (gw_limit.c) -> Idempotency-Key
  * (gw_idem.c) -> forward to a service over ZeroMQ as an API call (lc_api.h) or
- * run a local handler (gw_local.c) -> store the response for replay -> answer.
+ * run a local handler (gw_local.c) -> store the response for replay -> append an
+ * admin's action to the admin log (gw_admin_log.c) -> CSV instead of JSON when the
+ * route offers it and Accept asks for it (gw_csv.c) -> answer.
  */
 #ifndef GW_H
 #define GW_H

@@ -2,6 +2,8 @@
  * gw_dispatch.c: one HTTP request, from route to response (gw_dispatch.h).
  */
 #include "gw_dispatch.h"
+#include "gw_admin_log.h"
+#include "gw_csv.h"
 #include "gw_idem.h"
 #include "gw_keys.h"
 #include "gw_limit.h"
@@ -110,6 +112,28 @@ static int s_authorize(gw_t *gw, gw_backend_t *b, const gw_route_t *r, const gw_
     return LC_OK;
 }
 
+/* Writes an admin's action to the admin log once its answer is known. The action
+ * has happened by then; a log that cannot be written is an error for operators,
+ * not a reason to hide the outcome from the caller. */
+static void s_log_admin(gw_backend_t *b, const gw_route_t *r, const gw_http_req_t *in,
+                        const gw_resp_t *out, const lc_api_req_t *call)
+{
+    gw_admin_action_t a = {
+        .caller = &call->caller,
+        .method = r->method,
+        .route = r->pattern,
+        .path = in->path,
+        .request_id = in->request_id,
+        .idempotency_key = call->idempotency_key, /* NULL when the route takes none */
+        .status = out->status,
+        .replayed = out->replayed,
+    };
+    int rc = gw_admin_log_append(b->db, &a);
+    if (rc != LC_OK)
+        lc_error(in->request_id, "cannot write the admin log (%s %s -> %d): %s (%s)", r->method,
+                 in->path, out->status, lc_strerror(rc), lc_db_error(b->db));
+}
+
 static void s_route(gw_t *gw, const gw_http_req_t *in, int ri, json_t *params, gw_resp_t *out)
 {
     const gw_route_t *r = &gw_routes[ri];
@@ -122,6 +146,7 @@ static void s_route(gw_t *gw, const gw_http_req_t *in, int ri, json_t *params, g
     gw_backend_t *b = gw_pool_get(gw->pool);
     lc_api_req_t call = {0};
     json_t *body = NULL;
+    bool acted = false; /* an admin action for the admin log (gw_admin_log.h) */
     if (!b->db) {
         gw_resp_error(out, LC_API_UNAVAILABLE, rid, "the database is unavailable; try again");
         goto done;
@@ -129,8 +154,10 @@ static void s_route(gw_t *gw, const gw_http_req_t *in, int ri, json_t *params, g
     /* A public route (GET /v1/keys/receipts) has no key: nothing to authenticate,
      * no role, no per-key limit. */
     int rc = r->public ? LC_OK : s_authorize(gw, b, r, in, &call.caller, out);
-    if (rc != LC_OK)
+    if (rc != LC_OK) {
+        acted = out->status == 403; /* a role refused is an attempt worth logging */
         goto done;
+    }
     const char *key = in->idempotency_key;
     if (key && (r->idem == GW_IDEM_NONE || !*key))
         key = r->idem == GW_IDEM_NONE ? NULL : key;
@@ -154,6 +181,7 @@ static void s_route(gw_t *gw, const gw_http_req_t *in, int ri, json_t *params, g
     call.params = json_incref(params);
     call.query = json_incref((json_t *)in->query);
     call.request = json_incref(body);
+    acted = true;
     if (!key) {
         s_run(gw, b, r, &call, rid, out);
         goto done;
@@ -191,9 +219,31 @@ static void s_route(gw_t *gw, const gw_http_req_t *in, int ri, json_t *params, g
         }
     }
 done:
+    if (acted && gw_admin_log_wanted(&call.caller, r->method))
+        s_log_admin(b, r, in, out, &call);
     json_decref(body);
     lc_api_req_clear(&call);
     gw_pool_put(gw->pool, b);
+}
+
+/* Turns a successful JSON answer of a route that offers CSV into CSV when the
+ * client asks for it (gw_csv.h). Errors stay JSON. */
+static void s_negotiate(const gw_route_t *r, const gw_http_req_t *in, gw_resp_t *out)
+{
+    if (!r->csv || out->status < 200 || out->status > 299 || !out->body ||
+        !gw_csv_wanted(in->accept))
+        return;
+    json_t *reply = json_loads(out->body, 0, NULL);
+    char *csv = NULL, msg[256] = "out of memory";
+    if (!reply || gw_csv_render(reply, r->csv, &csv, msg, sizeof msg) != 0) {
+        lc_error(in->request_id, "%s %s: cannot render CSV: %s", r->method, r->pattern, msg);
+        gw_resp_error(out, LC_API_INTERNAL, in->request_id, "cannot render the answer as CSV");
+    } else {
+        free(out->body);
+        out->body = csv;
+        out->text_csv = true;
+    }
+    json_decref(reply);
 }
 
 void gw_dispatch(gw_t *gw, const gw_http_req_t *in, gw_resp_t *out)
@@ -219,6 +269,8 @@ void gw_dispatch(gw_t *gw, const gw_http_req_t *in, gw_resp_t *out)
                           known ? in->method : in->method, in->path);
         else
             s_route(gw, in, ri, params, out);
+        if (ri >= 0)
+            s_negotiate(&gw_routes[ri], in, out);
         json_decref(params);
     }
     int64_t us = lc_mono_us() - t0;

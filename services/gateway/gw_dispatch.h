@@ -19,6 +19,7 @@ typedef struct gw_http_req {
     const json_t *query;         /* object of strings (borrowed) */
     const char *authorization;   /* header value or NULL */
     const char *idempotency_key; /* header value or NULL */
+    const char *accept;          /* header value or NULL (text/csv: gw_csv.h) */
     const char *request_id;      /* the X-Request-Id of this request */
     const char *body;            /* bytes (not NUL-terminated) */
     size_t body_len;

@@ -3,6 +3,7 @@
  * microhttpd.h; the policy is in gw_dispatch.c.
  */
 #include "gw_http.h"
+#include "gw_csv.h"
 #include "gw_dispatch.h"
 #include "lc_crypto.h"
 #include "lc_envelope.h"
@@ -50,6 +51,7 @@ static enum MHD_Result s_send(struct MHD_Connection *c, const gw_resp_t *r, cons
     if (r->body)
         MHD_add_response_header(resp, "Content-Type",
                                 r->text_plain ? "text/plain; version=0.0.4; charset=utf-8"
+                                : r->text_csv ? GW_CSV_CONTENT_TYPE
                                               : "application/json");
     MHD_add_response_header(resp, "X-Request-Id", rid);
     if (r->replayed)
@@ -141,6 +143,7 @@ static enum MHD_Result s_handler(void *cls, struct MHD_Connection *c, const char
         .query = query,
         .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
         .idempotency_key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key"),
+        .accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept"),
         .request_id = rid,
         .body = ctx->body,
         .body_len = ctx->len,

@@ -2,6 +2,7 @@
  * gw_routes.c: the route table (gw_routes.h) and the response helpers.
  */
 #include "gw_routes.h"
+#include "gw_admin_log.h"
 #include "gw_local.h"
 
 #include <stdarg.h>
@@ -20,6 +21,11 @@
 #define REQ GW_IDEM_REQUIRED
 #define OPT GW_IDEM_OPTIONAL
 #define NONE GW_IDEM_NONE
+
+/* Rows list the fields up to .public in order and name the optional trailing
+ * ones (.csv) only where they use them; the rest are zero. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 /* API.md, in its order. Every POST that creates something or moves points
  * requires an Idempotency-Key; the others accept one. */
@@ -75,7 +81,33 @@ const gw_route_t gw_routes[] = {
     {"POST", "/v1/donations/payouts/{period}", ADMIN, REQ, DN, "donation.payout", 200, NULL, false},
     {"GET", "/v1/donations/report/{period}", AUDITOR | ADMIN, NONE, DN, "donation.report", 200,
      NULL, false},
+    /* statements and period close (issue 6) */
+    {"POST", "/v1/settlement/periods/{period}/close", ADMIN, REQ, ST, "settlement.close_period",
+     200, NULL, false},
+    {"GET", "/v1/statements/{period}", PARTNER | AUDITOR | ADMIN, NONE, ST,
+     "settlement.statement", 200, NULL, false, .csv = "lines"},
+    {"GET", "/v1/audit/reconcile/{period}", AUDITOR | ADMIN, NONE, ST, "settlement.reconcile", 200,
+     NULL, false},
+    /* finance audit and four-eyes adjustments (issue 6) */
+    {"GET", "/v1/audit/trial-balance", AUDITOR | ADMIN, NONE, ST,
+     "settlement.audit_trial_balance", 200, NULL, false},
+    {"GET", "/v1/audit/journal", AUDITOR | ADMIN, NONE, ST, "settlement.audit_journal", 200, NULL,
+     false, .csv = "entries"},
+    {"GET", "/v1/audit/verify", AUDITOR | ADMIN, NONE, ST, "settlement.audit_verify", 200, NULL,
+     false},
+    {"GET", "/v1/audit/liability", AUDITOR | ADMIN, NONE, ST, "settlement.audit_liability", 200,
+     NULL, false},
+    {"GET", "/v1/audit/admin-log", AUDITOR | ADMIN, NONE, GW_SVC_NONE, NULL, 200,
+     gw_admin_log_list, false, .csv = "entries"},
+    {"GET", "/v1/audit/admin-log/verify", AUDITOR | ADMIN, NONE, GW_SVC_NONE, NULL, 200,
+     gw_admin_log_verify, false},
+    {"POST", "/v1/adjustments", ADMIN, REQ, ST, "settlement.propose_adjustment", 201, NULL, false},
+    {"POST", "/v1/adjustments/{id}/approve", ADMIN, REQ, ST, "settlement.approve_adjustment", 200,
+     NULL, false},
+    {"GET", "/v1/adjustments/{id}", AUDITOR | ADMIN, NONE, ST, "settlement.get_adjustment", 200,
+     NULL, false},
 };
+#pragma GCC diagnostic pop
 const int gw_nroutes = (int)(sizeof gw_routes / sizeof gw_routes[0]);
 
 const char *const gw_route_labels[] = {
@@ -118,6 +150,18 @@ const char *const gw_route_labels[] = {
     "POST /v1/donations/pledges/run/{period}",
     "POST /v1/donations/payouts/{period}",
     "GET /v1/donations/report/{period}",
+    "POST /v1/settlement/periods/{period}/close",
+    "GET /v1/statements/{period}",
+    "GET /v1/audit/reconcile/{period}",
+    "GET /v1/audit/trial-balance",
+    "GET /v1/audit/journal",
+    "GET /v1/audit/verify",
+    "GET /v1/audit/liability",
+    "GET /v1/audit/admin-log",
+    "GET /v1/audit/admin-log/verify",
+    "POST /v1/adjustments",
+    "POST /v1/adjustments/{id}/approve",
+    "GET /v1/adjustments/{id}",
 };
 _Static_assert(sizeof gw_route_labels / sizeof gw_route_labels[0] ==
                    sizeof gw_routes / sizeof gw_routes[0],

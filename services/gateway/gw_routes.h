@@ -22,6 +22,7 @@ typedef struct gw_resp {
     int64_t retry_after;  /* seconds, for 429; 0: no header */
     bool replayed;        /* Idempotent-Replayed: true */
     bool text_plain;      /* /metrics: text/plain; version=0.0.4 */
+    bool text_csv;        /* body is CSV (gw_csv.h), not JSON */
 } gw_resp_t;
 
 /* Sets an error response {"error": {code, message, request_id}} with the code's
@@ -52,6 +53,9 @@ typedef struct gw_route {
     gw_local_fn local;   /* NULL: forward the call as is */
     bool public;         /* no API key: authentication, roles and per-key limits are
                             skipped (roles must be 0); GET only */
+    const char *csv;     /* set: the reply's array member that Accept: text/csv gets
+                            as CSV (gw_csv.h); NULL: JSON only. Rows set it by name
+                            (.csv = "entries"), the others leave it out */
 } gw_route_t;
 
 extern const gw_route_t gw_routes[];

@@ -108,6 +108,25 @@ static void privileges_gateway_keys_are_never_deleted(void **state)
                               "interval '35 days'");
 }
 
+/* The admin log (gw_admin_log.h) is append-only for the gateway: it reads and
+ * appends, and whatever else it tries is refused by PostgreSQL. */
+static void privileges_gateway_admin_log_is_append_only(void **state)
+{
+    (void)state;
+    s_allowed("coal_gateway", "SELECT count(*) FROM gateway.admin_log");
+    s_allowed("coal_gateway",
+              "INSERT INTO gateway.admin_log (seq, at, key_id, key_name, role, method, route, "
+              "path, request_id, status, replayed, prev_hash, hash) VALUES (1, 0, "
+              "'00000000-0000-7000-8000-000000000001', 'k', 'admin', 'POST', '/v1/x', '/v1/x', "
+              "'r', 201, false, decode(repeat('00', 32), 'hex'), decode(repeat('11', 32), 'hex'))");
+    s_refused("coal_gateway", "UPDATE gateway.admin_log SET status = 200");
+    s_refused("coal_gateway", "DELETE FROM gateway.admin_log");
+    s_refused("coal_gateway", "TRUNCATE gateway.admin_log");
+    /* Decided adjustments are kept: settlement may update a row, never delete one. */
+    s_refused("coal_settlement", "DELETE FROM settlement.adjustments");
+    s_refused("coal_settlement", "TRUNCATE settlement.adjustments");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -116,6 +135,7 @@ int main(void)
         cmocka_unit_test(privileges_members_records_are_append_only),
         cmocka_unit_test(privileges_settlement_records_are_append_only),
         cmocka_unit_test(privileges_gateway_keys_are_never_deleted),
+        cmocka_unit_test(privileges_gateway_admin_log_is_append_only),
     };
     return cmocka_run_group_tests(tests, setup_group, NULL);
 }

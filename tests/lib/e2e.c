@@ -213,7 +213,7 @@ static size_t s_header(char *line, size_t size, size_t n, void *arg)
 
 /* With COAL_E2E_RECORD set, every exchange is appended to that file as one JSON
  * line {method, path, status, content_type, body}, for tests/openapi/ to check
- * against proto/openapi.yaml. */
+ * against proto/openapi.yaml; a body that is not JSON (CSV) goes in "text". */
 static void s_record(const char *method, const char *path, const e2e_resp_t *r)
 {
     const char *file = getenv("COAL_E2E_RECORD");
@@ -222,6 +222,8 @@ static void s_record(const char *method, const char *path, const e2e_resp_t *r)
     json_t *line = json_pack("{s:s, s:s, s:i, s:s, s:O?}", "method", method, "path", path,
                              "status", (int)r->status, "content_type", r->content_type, "body",
                              r->body);
+    if (line && !r->body && r->raw && *r->raw)
+        json_object_set_new(line, "text", json_stringn(r->raw, strlen(r->raw)));
     char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
     FILE *f = text ? fopen(file, "a") : NULL;
     if (f) {

@@ -17,7 +17,10 @@
 // operation is found by method and templated path (query string ignored), the
 // spec must document its status (an undocumented status is drift), the content
 // type's family must match, and the body must validate against the schema (a
-// response without content must have no body; text bodies are not parsed). A
+// response without content must have no body). A text/csv body (recorded as
+// "text") must be RFC 4180 with every row as wide as the header, and its columns
+// must be fields of the list items of the same response's JSON schema; other
+// text bodies are not parsed. A
 // request to a route the spec does not have must have been answered 404 with
 // the Error schema, as the gateway does for unknown routes.
 //
@@ -214,6 +217,7 @@ function checkBody(title, status, resp, x) {
   const key = types.find((t) => mediaMatches(t, family));
   if (!key)
     return fail(title, [`content type ${x.content_type || '(none)'} is not one of: ${types.join(', ')}`, `body: ${excerpt(x.body)}`]);
+  if (family === 'text/csv') return checkCsv(title, content, x);
   if (!isJson(family)) return passed++; // text (e.g. /metrics): only its type is checked
   const schema = content[key].schema;
   if (!schema) return passed++;
@@ -232,6 +236,79 @@ function checkBody(title, status, resp, x) {
     return `${e.instancePath || '(body)'} ${e.message}${extra}`;
   });
   return fail(title, [...errs, `body: ${excerpt(x.body)}`]);
+}
+
+// Splits RFC 4180 text into records of cells; null when it is not well-formed
+// (an unterminated quote, a bare CR, a quote inside an unquoted cell).
+function parseCsv(text) {
+  const records = [];
+  let cells = [];
+  let cell = '';
+  let quoted = false;
+  let wasQuoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; }
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+      continue;
+    }
+    if (ch === '"') {
+      if (cell !== '' || wasQuoted) return null;
+      quoted = wasQuoted = true;
+    } else if (ch === ',') {
+      cells.push(cell); cell = ''; wasQuoted = false;
+    } else if (ch === '\r') {
+      if (text[i + 1] !== '\n') return null;
+      cells.push(cell); records.push(cells);
+      cells = []; cell = ''; wasQuoted = false; i++;
+    } else if (ch === '\n') {
+      return null;
+    } else {
+      if (wasQuoted) return null;
+      cell += ch;
+    }
+  }
+  if (quoted) return null;
+  if (cell !== '' || cells.length) { cells.push(cell); records.push(cells); }
+  return records;
+}
+
+// The names a CSV may use for the fields of an object schema: its properties,
+// nested objects flattened as "parent.child" (services/gateway/gw_csv.h).
+function csvColumns(schema, prefix = '', out = new Set()) {
+  for (const s of [schema, ...(schema.allOf || [])]) {
+    for (const [name, sub] of Object.entries(s.properties || {})) {
+      const full = prefix ? `${prefix}.${name}` : name;
+      if (sub.type === 'object' || sub.properties) csvColumns(sub, full, out);
+      else out.add(full);
+    }
+  }
+  return out;
+}
+
+// A CSV answer: well-formed RFC 4180, every record as wide as the header, and
+// every column a field of the list items of the same response's JSON schema.
+function checkCsv(title, content, x) {
+  if (typeof x.text !== 'string') return passed++; // an empty list: an empty document
+  const records = parseCsv(x.text);
+  if (!records) return fail(title, ['the body is not RFC 4180 CSV', `body: ${excerpt(x.text)}`]);
+  const [header, ...rows] = records;
+  const bad = rows.findIndex((r) => r.length !== header.length);
+  if (bad >= 0)
+    return fail(title, [`row ${bad + 1} has ${rows[bad].length} cells, the header ${header.length}`]);
+  const json = Object.entries(content).find(([t]) => isJson(mediaFamily(t)))?.[1]?.schema;
+  // A reply of several shapes (oneOf, e.g. one statement or a list of them): the
+  // lists of every shape.
+  const lists = [json, ...(json?.oneOf || [])]
+    .flatMap((s) => Object.values(s?.properties || {}))
+    .filter((p) => p.type === 'array' && p.items);
+  if (!lists.length) return fail(title, ['a CSV answer without a JSON list schema to check it against']);
+  const known = new Set(lists.flatMap((l) => [...csvColumns(l.items)]));
+  const unknown = header.filter((h) => !known.has(h));
+  if (unknown.length) return fail(title, [`columns not in the JSON schema: ${unknown.join(', ')}`]);
+  return passed++;
 }
 
 function checkExchange(x) {
