@@ -49,6 +49,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "bootstrap: done" >&2
 fi
 
+# The bus needs libzmq 4.3.2 or later with CURVE (libcommon/lc_curve.h); the
+# services check again at start.
+if ! pkg-config --atleast-version=4.3.2 libzmq; then
+    echo "bootstrap: libzmq $(pkg-config --modversion libzmq 2>/dev/null || echo '?') is too old:" \
+        "the bus needs 4.3.2 or later (Debian 11 and 12 ship 4.3.4)" >&2
+    exit 1
+fi
+
 # tests/openapi's npm packages, exactly as locked. npm ci replaces node_modules;
 # touching it afterwards records when it matched the lock file.
 OPENAPI=$ROOT/tests/openapi

@@ -28,6 +28,11 @@ export COAL_GATEWAY_HOST=${COAL_GATEWAY_HOST:-127.0.0.1}
 export COAL_GATEWAY_PORT=${COAL_GATEWAY_PORT:-8080}
 export COAL_GATEWAY_SECRETS_DIR=${COAL_GATEWAY_SECRETS_DIR:-$COAL_VAR/secrets}
 export COAL_DONATION_SECRETS_DIR=${COAL_DONATION_SECRETS_DIR:-$COAL_VAR/secrets}
+# The bus: each service's CURVE key pair lives here (made on its first start, mode
+# 0600); the *.pub files are the keys the bus admits. CURVE is used on endpoints
+# that leave the machine, or on all of them with COAL_BUS_CURVE=all.
+export COAL_BUS_KEYS_DIR=${COAL_BUS_KEYS_DIR:-$COAL_VAR/secrets/bus}
+export COAL_BUS_CURVE=${COAL_BUS_CURVE:-auto}
 
 # Services in start order; each line: name, then the command that runs it.
 declare -A CMD=(
@@ -58,6 +63,13 @@ stop_all() {
 }
 trap stop_all INT TERM
 
+# Every service's bus key pair exists before any starts: a CURVE client needs its
+# server's public key to connect, whatever the start order.
+for name in "${ORDER[@]}"; do
+    bash -c "exec ${CMD[$name]} --bus-keys" >/dev/null 2>>"$LOGS/$name.log" ||
+        { echo "run: $name cannot make its bus keys (log: $LOGS/$name.log)" >&2; exit 1; }
+done
+
 for name in "${ORDER[@]}"; do
     BACKOFF[$name]=1
     start "$name"
@@ -79,6 +91,7 @@ cat <<EOF2
   members                  $COAL_MEMBERS_BIND
   settlement               $COAL_SETTLEMENT_BIND
   donation                 $COAL_DONATION_BIND   (receipt keys in $COAL_DONATION_SECRETS_DIR)
+  bus keys (CURVE: $COAL_BUS_CURVE)  $COAL_BUS_KEYS_DIR
   PostgreSQL socket        $COAL_VAR/pg/run (port ${COAL_PG_PORT:-55432}), database $DB
   logs                     $LOGS/<service>.log
 

@@ -21,7 +21,22 @@ struct lc_bus_client {
     void *zctx;     /* borrowed */
     char *endpoint; /* owned */
     void *sock;     /* DEALER, owned; replaced after a timed-out attempt */
+    lc_curve_t *curve; /* the keys at creation (borrowed): every socket it makes uses them */
 };
+
+/* The process's bus keys and policy (lc_bus_set_curve); NULL: loopback only. Set
+ * once before any socket exists, read-only afterwards. */
+static lc_curve_t *s_curve;
+
+void lc_bus_set_curve(lc_curve_t *curve)
+{
+    s_curve = curve;
+}
+
+int lc_bus_add_peer(const char *endpoint, const char *service)
+{
+    return s_curve ? lc_curve_add_peer(s_curve, endpoint, service) : LC_OK;
+}
 
 static void s_set_common(void *sock)
 {
@@ -31,27 +46,76 @@ static void s_set_common(void *sock)
     zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
 }
 
-lc_bus_server_t *lc_bus_server_new(void *zctx, const char *endpoint, char **err)
+/* Applies the security policy to a new socket about to bind (server) or connect
+ * to endpoint. Returns 0, or an LC_ERR_* with *err (malloc'd, when err is set). */
+static int s_secure(lc_curve_t *curve, void *zctx, void *sock, const char *endpoint, bool server,
+                    char **err)
 {
-    void *sock = zmq_socket(zctx, ZMQ_ROUTER);
+    if (!curve) {
+        if (lc_curve_endpoint_is_loopback(endpoint))
+            return LC_OK;
+        if (err) {
+            char buf[300];
+            snprintf(buf, sizeof buf, "%s is not a loopback endpoint and this process has no "
+                     "bus keys: refusing an unauthenticated socket", endpoint);
+            *err = strdup(buf);
+        }
+        return LC_ERR_INVALID;
+    }
+    if (!lc_curve_wanted(curve, endpoint))
+        return LC_OK;
+    return server ? lc_curve_server_setup(curve, zctx, sock, err)
+                  : lc_curve_client_setup(curve, sock, endpoint, err);
+}
+
+/* Options that must be set before a socket binds or connects. */
+typedef struct open_opts {
+    int sndhwm, rcvhwm;    /* high-water marks; 0: ZeroMQ's default */
+    const char *subscribe; /* SUB: the topic */
+} open_opts_t;
+
+/* Makes a socket of type, sets the common options, o and the security of
+ * endpoint under curve (NULL: none), and binds (server) or connects it. NULL
+ * with *err on failure. */
+static void *s_open(lc_curve_t *curve, void *zctx, int type, const char *endpoint, bool server,
+                    const open_opts_t *o, char **err)
+{
+    void *sock = zmq_socket(zctx, type);
     if (!sock) {
         if (err)
             *err = strdup(zmq_strerror(errno));
         return NULL;
     }
     s_set_common(sock);
-    int hwm = 100000; /* queue bursts rather than drop them */
-    zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    if (zmq_bind(sock, endpoint) != 0) {
+    if (o->sndhwm)
+        zmq_setsockopt(sock, ZMQ_SNDHWM, &o->sndhwm, sizeof o->sndhwm);
+    if (o->rcvhwm)
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &o->rcvhwm, sizeof o->rcvhwm);
+    if (o->subscribe)
+        zmq_setsockopt(sock, ZMQ_SUBSCRIBE, o->subscribe, strlen(o->subscribe));
+    if (s_secure(curve, zctx, sock, endpoint, server, err) != LC_OK) {
+        zmq_close(sock);
+        return NULL;
+    }
+    if ((server ? zmq_bind(sock, endpoint) : zmq_connect(sock, endpoint)) != 0) {
         if (err) {
             char buf[300];
-            snprintf(buf, sizeof buf, "cannot bind %s: %s", endpoint, zmq_strerror(errno));
+            snprintf(buf, sizeof buf, "cannot %s %s: %s", server ? "bind" : "connect to",
+                     endpoint, zmq_strerror(errno));
             *err = strdup(buf);
         }
         zmq_close(sock);
         return NULL;
     }
+    return sock;
+}
+
+lc_bus_server_t *lc_bus_server_new(void *zctx, const char *endpoint, char **err)
+{
+    const open_opts_t o = {.sndhwm = 100000, .rcvhwm = 100000}; /* queue bursts, not drop */
+    void *sock = s_open(s_curve, zctx, ZMQ_ROUTER, endpoint, true, &o, err);
+    if (!sock)
+        return NULL;
     lc_bus_server_t *srv = calloc(1, sizeof *srv);
     if (!srv) {
         zmq_close(sock);
@@ -198,17 +262,30 @@ int lc_bus_serve(lc_bus_server_t *srv, lc_bus_handler_fn handler, void *ctx,
     return LC_OK;
 }
 
+/* ---- journal stream (PUB/SUB) ------------------------------------------------- */
+
+void *lc_bus_pub_new(void *zctx, const char *endpoint, int sndhwm, char **err)
+{
+    const open_opts_t o = {.sndhwm = sndhwm};
+    return s_open(s_curve, zctx, ZMQ_PUB, endpoint, true, &o, err);
+}
+
+void *lc_bus_sub_new(void *zctx, const char *endpoint, const char *topic, char **err)
+{
+    const open_opts_t o = {.subscribe = topic};
+    return s_open(s_curve, zctx, ZMQ_SUB, endpoint, false, &o, err);
+}
+
 /* ---- client -------------------------------------------------------------------- */
 
 static int s_client_connect(lc_bus_client_t *cli)
 {
-    cli->sock = zmq_socket(cli->zctx, ZMQ_DEALER);
-    if (!cli->sock)
-        return LC_ERR_IO;
-    s_set_common(cli->sock);
-    if (zmq_connect(cli->sock, cli->endpoint) != 0) {
-        zmq_close(cli->sock);
-        cli->sock = NULL;
+    char *err = NULL;
+    const open_opts_t o = {0};
+    cli->sock = s_open(cli->curve, cli->zctx, ZMQ_DEALER, cli->endpoint, false, &o, &err);
+    if (!cli->sock) {
+        lc_error(NULL, "bus: %s", err ? err : "cannot open a client socket");
+        free(err);
         return LC_ERR_IO;
     }
     return LC_OK;
@@ -220,6 +297,7 @@ lc_bus_client_t *lc_bus_client_new(void *zctx, const char *endpoint)
     if (!cli)
         return NULL;
     cli->zctx = zctx;
+    cli->curve = s_curve;
     cli->endpoint = strdup(endpoint);
     if (!cli->endpoint || s_client_connect(cli) != LC_OK) {
         free(cli->endpoint);
@@ -271,6 +349,26 @@ static int s_await(lc_bus_client_t *cli, const char *request_id, int64_t deadlin
     }
 }
 
+/* Sends one frame, waiting until deadline (monotonic ms) for the socket to take
+ * it. A DEALER takes nothing while it has no usable connection, e.g. after its
+ * peer refused the handshake (a CURVE server that does not know its key): a
+ * blocking send would then wait forever instead of letting the Lazy Pirate
+ * retry on a fresh socket. */
+static int s_send_until(void *sock, const char *frame, size_t len, int64_t deadline)
+{
+    for (;;) {
+        if (zmq_send(sock, frame, len, ZMQ_DONTWAIT) >= 0)
+            return LC_OK;
+        if (errno != EAGAIN && errno != EINTR)
+            return LC_ERR_IO;
+        int64_t left = deadline - lc_mono_ms();
+        if (left <= 0)
+            return LC_ERR_TIMEOUT;
+        zmq_pollitem_t item = {sock, 0, ZMQ_POLLOUT, 0};
+        zmq_poll(&item, 1, (long)left);
+    }
+}
+
 int lc_bus_call(lc_bus_client_t *cli, const char *type, const json_t *body,
                 const char *request_id, int timeout_ms, int retries, lc_reply_t *out)
 {
@@ -291,10 +389,11 @@ int lc_bus_call(lc_bus_client_t *cli, const char *type, const json_t *body,
                                            &len);
         if (!frame)
             return LC_ERR_NOMEM;
-        int rc = zmq_send(cli->sock, frame, len, 0) < 0 ? LC_ERR_IO : LC_OK;
+        int64_t deadline = lc_mono_ms() + timeout_ms;
+        int rc = s_send_until(cli->sock, frame, len, deadline);
         free(frame);
         if (rc == LC_OK)
-            rc = s_await(cli, request_id, lc_mono_ms() + timeout_ms, out);
+            rc = s_await(cli, request_id, deadline, out);
         if (rc == LC_OK)
             return LC_OK;
         /* Lazy Pirate: abandon the socket (and whatever it queued), start afresh. */

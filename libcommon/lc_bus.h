@@ -9,10 +9,17 @@
  * resend the same request (same request id, same payload, so the same entity ids)
  * a bounded number of times. That is safe only because every request that changes
  * state is idempotent by the ids it carries.
+ *
+ * Every bus socket of every service is made here, so the bus's security is decided
+ * in one place (lc_curve.h): a socket whose endpoint leaves the machine, or every
+ * socket under bus.curve = all, speaks CURVE with the service's own key pair, and
+ * a server admits only the coalition's service keys. Without keys
+ * (lc_bus_set_curve never called: tools, tests) only loopback endpoints open.
  */
 #ifndef LC_BUS_H
 #define LC_BUS_H
 
+#include "lc_curve.h"
 #include "lc_envelope.h"
 
 #include <jansson.h>
@@ -24,6 +31,17 @@
 #define LC_BUS_RETRIES 3         /* default resends after the first attempt */
 #define LC_BUS_MAX_FRAME (8 * 1024 * 1024) /* ZMQ_MAXMSGSIZE: larger peers are cut off */
 #define LC_BUS_IDENTITY_MAX 256
+
+/* ---- security ------------------------------------------------------------------ */
+
+/* Sets the keys and policy of every socket made from now on (NULL: none); a
+ * client keeps the keys it was made with across its Lazy Pirate reconnects. Call
+ * it once at start, before any socket exists (lc_service_start does); curve is
+ * borrowed and must outlive every ZeroMQ context of the process. */
+void lc_bus_set_curve(lc_curve_t *curve);
+/* Tells the bus that service serves endpoint (lc_curve_add_peer), so a CURVE client
+ * connecting there knows the server key to expect. A no-op without keys. */
+int lc_bus_add_peer(const char *endpoint, const char *service);
 
 /* ---- server -------------------------------------------------------------------- */
 
@@ -61,6 +79,15 @@ typedef const char *(*lc_bus_handler_fn)(void *ctx, const lc_request_t *req, jso
  * refuses expired deadlines, calls handler, replies. */
 int lc_bus_serve(lc_bus_server_t *srv, lc_bus_handler_fn handler, void *ctx,
                  volatile int *stop);
+
+/* ---- journal stream (PUB/SUB) ------------------------------------------------- */
+
+/* Binds a PUB socket on endpoint with send high-water mark sndhwm. Returns the
+ * socket (the caller zmq_close()s it) or NULL with *err (malloc'd). */
+void *lc_bus_pub_new(void *zctx, const char *endpoint, int sndhwm, char **err);
+/* Connects a SUB socket to endpoint, subscribed to topic. Returns the socket (the
+ * caller zmq_close()s it) or NULL with *err (malloc'd). */
+void *lc_bus_sub_new(void *zctx, const char *endpoint, const char *topic, char **err);
 
 /* ---- client -------------------------------------------------------------------- */
 

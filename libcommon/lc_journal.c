@@ -36,18 +36,13 @@ lc_journal_t *lc_journal_new(void *zctx, const char *pub_endpoint, const char *l
     j->last = start_after_seq;
     j->need_replay = true;
     j->quiet_ms = LC_JOURNAL_QUIET_MS;
-    j->sub = zmq_socket(zctx, ZMQ_SUB);
-    if (!j->sub)
-        goto fail;
-    int linger = 0;
-    int64_t maxmsg = LC_BUS_MAX_FRAME;
-    zmq_setsockopt(j->sub, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(j->sub, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     /* Subscribe and connect before the first replay: whatever is published while
      * the replay runs is buffered here, and anything older comes from the replay. */
-    if (zmq_setsockopt(j->sub, ZMQ_SUBSCRIBE, LD_JOURNAL_TOPIC, strlen(LD_JOURNAL_TOPIC)) != 0 ||
-        zmq_connect(j->sub, pub_endpoint) != 0) {
-        lc_error(NULL, "journal: cannot subscribe to %s: %s", pub_endpoint, zmq_strerror(errno));
+    char *err = NULL;
+    j->sub = lc_bus_sub_new(zctx, pub_endpoint, LD_JOURNAL_TOPIC, &err);
+    if (!j->sub) {
+        lc_error(NULL, "journal: cannot subscribe to %s: %s", pub_endpoint, err ? err : "?");
+        free(err);
         goto fail;
     }
     j->ledger = lc_bus_client_new(zctx, ledger_endpoint);

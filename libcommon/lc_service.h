@@ -18,14 +18,21 @@
 #define LC_SERVICE_EXIT_USAGE 2
 
 /* Writes a service's usage text to out: stdout for --help, stderr after a bad
- * argument. */
+ * argument. lc_service_start follows it with the settings every service shares
+ * (the bus's security). */
 typedef void lc_service_usage_fn(FILE *out);
 
-/* Parses argv, loads the configuration (--config FILE, else the environment
- * only) and starts logging as name at the level of setting log.level (info when
- * unset or unknown). Returns the configuration (the caller destroys it), or NULL
- * with *exit_code set: 0 after --help, LC_SERVICE_EXIT_USAGE after a bad argument
- * or a configuration that cannot be read. */
+/* Parses argv (--help, --config FILE, --bus-keys), loads the configuration (FILE,
+ * else the environment only), starts logging as name at the level of setting log.level (info when
+ * unset or unknown) and secures the bus (lc_curve.h): checks that libzmq is
+ * 4.3.2 or later with CURVE, loads name's key pair from bus.keys_dir (default
+ * $COAL_VAR/secrets/bus; made when missing) and applies bus.curve (auto: CURVE off
+ * loopback; all: everywhere) to every socket lc_bus makes. Returns the
+ * configuration (the caller destroys it), or NULL with *exit_code set: 0 after
+ * --help and after --bus-keys (which makes the key pair, prints its public key on
+ * stdout and stops there), LC_SERVICE_EXIT_USAGE after a bad argument, a
+ * configuration that cannot be read or a bad bus.curve, 1 when libzmq or the bus
+ * keys are unusable. */
 lc_config_t *lc_service_start(const char *name, int argc, char **argv, lc_service_usage_fn *usage,
                               int *exit_code);
 

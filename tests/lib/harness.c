@@ -95,6 +95,9 @@ static void s_endpoints(th_ledger_t *l, const char *db)
     snprintf(l->endpoint, sizeof l->endpoint, "ipc://%s/%s.sock", var, db);
     snprintf(l->publish, sizeof l->publish, "ipc://%s/%s.pub", var, db);
     snprintf(l->log, sizeof l->log, "%s/%s.ledger.log", var, db);
+    /* A test process with bus keys (lc_bus_set_curve) expects the ledger's key there. */
+    lc_bus_add_peer(l->endpoint, "ledger");
+    lc_bus_add_peer(l->publish, "ledger");
 }
 
 int th_ledger_start(th_ledger_t *l, const char *db)
@@ -251,6 +254,7 @@ void th_svc_start(th_svc_t *s, const char *name, const char *db, const char *con
     const char *var = s_env("COAL_VAR", "/tmp");
     snprintf(s->endpoint, sizeof s->endpoint, "ipc://%s/%s.%s.sock", var, db, name);
     snprintf(s->log, sizeof s->log, "%s/%s.%s.log", var, db, name);
+    lc_bus_add_peer(s->endpoint, name); /* for a test process with bus keys */
     for (size_t i = 0; env && env[i] && i + 1 < sizeof s->env / sizeof s->env[0]; i++)
         s->env[i] = strdup(env[i]);
     s_svc_spawn(s);
