@@ -124,6 +124,36 @@ run_openapi() {
 }
 run_openapi
 
+# run_bench_smoke: a 10-second smoke run of `make bench` (tests/bench/bench.sh
+# --smoke) with the first release build given, on this run's cluster. One test:
+# it passes when every scenario completes and results.json is well-formed JSON
+# naming each scenario with its figures. No thresholds: timings are not tests.
+run_bench_smoke() {
+    local dir log=$LOGDIR/bench-smoke.log out=$COAL_VAR/bench-smoke
+    case "bench-smoke" in *${COAL_TEST_ONLY:-}*) ;; *) return 0 ;; esac
+    for dir in "$@"; do
+        case "${dir##*/}" in *release) ;; *) continue ;; esac
+        echo "== bench smoke ($dir)"
+        if COAL_BENCH_OUT=$out timeout 300 tests/bench/bench.sh --smoke "$dir" >"$log" 2>&1 &&
+            node -e '
+                const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+                const want = ["ledger", "baseline_row_lock", "sql_batch_ceiling", "http_earn", "scale"];
+                const ok = Array.isArray(r.runs) && want.every((n) => r.runs.some((x) =>
+                    x.name === n && ["ops_per_s", "p50_ms", "p99_ms", "rss_mb"].every((f) =>
+                        typeof x[f] === "number")) && r.cpus > 0 && r.memory_mb > 0);
+                process.exit(ok ? 0 : 1);' "$out/results.json" >>"$log" 2>&1; then
+            passed=$((passed + 1))
+            echo "   1 passed"
+        else
+            failed=$((failed + 1))
+            failures+=("bench-smoke")
+            tail -n 40 "$log"
+        fi
+        return 0
+    done
+}
+run_bench_smoke "$@"
+
 # run_valgrind: memcheck over the unit tests of the release build (the ASan build
 # already runs everything under ASan and UBSan; valgrind also sees what those do
 # not, e.g. reads of uninitialized memory). One test per binary: it passes when

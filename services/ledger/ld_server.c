@@ -24,6 +24,18 @@
 #include <string.h>
 #include <zmq.h>
 
+/* A decoded request body: room for any the ledger serves. */
+typedef union ld_request_body {
+    ld_create_accounts_req_t accounts;
+    ld_create_transfers_req_t transfers;
+    ld_lookup_req_t lookup;
+    ld_set_flags_req_t flags;
+    ld_lots_req_t lots;
+    ld_expire_req_t expire;
+    ld_journal_req_t journal;
+    ld_empty_t empty;
+} ld_request_body_t;
+
 /* One request of the current batch. */
 typedef struct ld_pending_reply {
     lc_bus_peer_t peer;
@@ -31,6 +43,8 @@ typedef struct ld_pending_reply {
     const ld_msgtype_t *mt;
     bool writer;
     bool db_reader;
+    bool decoded;        /* in holds the decoded body (cleared in s_release) */
+    ld_request_body_t in;
     json_t *body;        /* the reply body once computed (owned) */
     const char *err;     /* an error code instead of a body */
     char msg[256];
@@ -285,28 +299,46 @@ static ld_handler_fn s_handler(const char *type)
     return NULL;
 }
 
-/* Decodes the body and runs the handler. Returns LC_ERR_NOMEM only when the
+/* Runs the handler of a decoded request. Returns LC_ERR_NOMEM only when the
  * whole batch must be abandoned. */
 static int s_dispatch(ld_server_t *srv, ld_pending_reply_t *p, int64_t now)
 {
-    /* Room for any request body the ledger serves. */
-    union {
-        ld_create_accounts_req_t accounts;
-        ld_create_transfers_req_t transfers;
-        ld_lookup_req_t lookup;
-        ld_set_flags_req_t flags;
-        ld_lots_req_t lots;
-        ld_expire_req_t expire;
-        ld_journal_req_t journal;
-        ld_empty_t empty;
-    } buf;
-    lc_codec_err_t cerr;
-    if (lc_codec_decode(p->mt->request, p->req.body, &buf, &cerr) != LC_OK) {
-        s_set_error(p, cerr.code, cerr.message);
+    return s_handler(p->mt->type)(srv, p, &p->in, now);
+}
+
+/* Brings into memory every journaled transfer the batch's create_transfers name
+ * (as id, pending_id or reverses) that is not resident (ld_state.h, "Which
+ * transfers are in memory"), in one query, before anything is applied: the state
+ * machine then sees each of them exactly as if it had always been loaded. */
+static int s_fault_in(ld_server_t *srv, ld_pending_reply_t *batch, size_t n)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < n; i++)
+        if (batch[i].decoded && !strcmp(batch[i].mt->type, LD_TYPE_CREATE_TRANSFERS))
+            cap += 3 * batch[i].in.transfers.ntransfers;
+    if (cap == 0)
         return LC_OK;
+    lc_id_t *ids = malloc(cap * sizeof *ids);
+    if (!ids)
+        return LC_ERR_NOMEM;
+    size_t nids = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!batch[i].decoded || strcmp(batch[i].mt->type, LD_TYPE_CREATE_TRANSFERS))
+            continue;
+        const ld_create_transfers_req_t *r = &batch[i].in.transfers;
+        for (size_t k = 0; k < r->ntransfers; k++) {
+            const lc_id_t *named[] = {&r->transfers[k].id, &r->transfers[k].pending_id,
+                                      &r->transfers[k].reverses};
+            for (size_t j = 0; j < 3; j++)
+                if (!lc_id_is_zero(named[j]) && !ld_state_xfer(srv->state, named[j]))
+                    ids[nids++] = *named[j];
+        }
     }
-    int rc = s_handler(p->mt->type)(srv, p, &buf, now);
-    lc_codec_clear(p->mt->request, &buf);
+    int rc = nids ? ld_store_fetch_xfers(srv->db, srv->state, ids, nids) : LC_OK;
+    if (rc != LC_OK)
+        lc_error(NULL, "could not read transfers from the journal: %s (%s)", lc_strerror(rc),
+                 lc_db_error(srv->db));
+    free(ids);
     return rc;
 }
 
@@ -360,7 +392,10 @@ static size_t s_drain(ld_server_t *srv, ld_pending_reply_t *batch, int wait_ms)
             s_set_error(p, LC_E_UNKNOWN_TYPE, "the ledger does not serve this message type");
         } else if (p->req.deadline_ms && p->req.deadline_ms < lc_now_ms()) {
             s_set_error(p, LC_E_DEADLINE, "deadline passed before the ledger saw the request");
+        } else if (lc_codec_decode(p->mt->request, p->req.body, &p->in, &cerr) != LC_OK) {
+            s_set_error(p, cerr.code, cerr.message);
         } else {
+            p->decoded = true;
             p->writer = s_is_writer(p->req.type);
             p->db_reader = s_is_db_reader(p->req.type);
         }
@@ -373,6 +408,8 @@ static size_t s_drain(ld_server_t *srv, ld_pending_reply_t *batch, int wait_ms)
 static void s_release(ld_pending_reply_t *batch, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        if (batch[i].decoded)
+            lc_codec_clear(batch[i].mt->request, &batch[i].in);
         json_decref(batch[i].body);
         lc_request_clear(&batch[i].req);
     }
@@ -387,13 +424,15 @@ int ld_server_run(ld_server_t *srv, volatile int *stop)
     while (!*stop) {
         size_t n = s_drain(srv, batch, LD_TICK_MS);
         int64_t now = lc_now_us();
+        /* A journal that cannot be read is handled like a refused COMMIT: nothing
+         * of the batch applies, every writer is told to retry. */
+        bool committed = s_fault_in(srv, batch, n) == LC_OK;
         ld_state_begin_batch(srv->state);
         int arc = ld_state_expire_holds(srv->state, now) < 0 ? LC_ERR_NOMEM : LC_OK;
-        for (size_t i = 0; arc == LC_OK && i < n; i++)
-            if (batch[i].mt && !batch[i].err && !batch[i].db_reader)
+        for (size_t i = 0; committed && arc == LC_OK && i < n; i++)
+            if (batch[i].decoded && !batch[i].err && !batch[i].db_reader)
                 arc = s_dispatch(srv, &batch[i], now);
-        bool committed = true;
-        if (arc == LC_OK && ld_state_batch_dirty(srv->state))
+        if (committed && arc == LC_OK && ld_state_batch_dirty(srv->state))
             committed = ld_store_write_batch(srv->db, srv->state) == LC_OK;
         if (arc != LC_OK || !committed) {
             if (arc == LC_OK) /* a refused COMMIT: roll memory back to the database */
@@ -424,7 +463,7 @@ int ld_server_run(ld_server_t *srv, volatile int *stop)
             ld_state_commit_batch(srv->state);
         }
         for (size_t i = 0; i < n; i++)
-            if (batch[i].db_reader && !batch[i].err && rc == LC_OK)
+            if (batch[i].db_reader && batch[i].decoded && !batch[i].err && rc == LC_OK)
                 s_dispatch(srv, &batch[i], now);
         for (size_t i = 0; i < n; i++)
             s_send(srv, &batch[i]);
@@ -482,14 +521,10 @@ int ld_server_open(ld_server_t *srv, const ld_server_config_t *cfg)
         free(err);
         return LC_ERR_IO;
     }
-    srv->pub = zmq_socket(srv->zctx, ZMQ_PUB);
-    int linger = 0, hwm = 1000000;
-    if (srv->pub) {
-        zmq_setsockopt(srv->pub, ZMQ_LINGER, &linger, sizeof linger);
-        zmq_setsockopt(srv->pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    }
-    if (!srv->pub || zmq_bind(srv->pub, cfg->publish) != 0) {
-        lc_error(NULL, "cannot bind journal stream %s: %s", cfg->publish, zmq_strerror(errno));
+    srv->pub = lc_bus_pub_new(srv->zctx, cfg->publish, 1000000, &err);
+    if (!srv->pub) {
+        lc_error(NULL, "journal stream: %s", err ? err : "cannot bind");
+        free(err);
         return LC_ERR_IO;
     }
     return LC_OK;

@@ -2,10 +2,13 @@
  * ld_server.h: the ledger's single writer loop.
  *
  * One thread owns the state, the database connection and the sockets. Each turn
- * it drains up to batch_max requests from the ROUTER socket, applies them in
+ * it drains up to batch_max requests from the ROUTER socket (decoding each once),
+ * reads back from the journal the transfers they name that are not in memory
+ * (one query; ld_state.h, "Which transfers are in memory"), applies them in
  * arrival order to the in-memory state, writes everything they changed in one
- * PostgreSQL transaction, and only after COMMIT sends the replies and publishes
- * the new journal entries on the PUB socket. If the COMMIT fails the state is
+ * PostgreSQL statement (one round trip, its own transaction), and only after the
+ * commit sends the replies and publishes the new journal entries on the PUB
+ * socket. If the COMMIT fails the state is
  * rolled back (ld_state_abort_batch) and every writer in the batch is answered
  * "unavailable": it retries with the same ids, which is safe.
  */

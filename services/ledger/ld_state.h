@@ -28,6 +28,16 @@
  *  I7  Linked chains are atomic: all of a chain's transfers apply, or none do.
  *  I8  The journal is gap-free (seq 1, 2, 3, ...) and hash-chained (ld_chain.h).
  *
+ * Which transfers are in memory. Accounts, lots and failed ids are all resident;
+ * transfers are not: xfers holds the holds still pending, the transfers that own
+ * lot allocations (a refund gives points back to the lots its original took), and
+ * every transfer created or read since start-up. The rest of the journal stays on
+ * disk, so memory and start-up grow with accounts and open work, not with history.
+ * Before a batch is applied, the server loads every journaled transfer the batch
+ * names (id, pending_id, reverses) that is not resident (ld_store_fetch_xfers), so
+ * the operations below never see a difference: I4-I6 hold as if every transfer
+ * were in memory.
+ *
  * How a batch flows: ld_state_begin_batch; any number of operations, each writing
  * journal entries and changed rows into the batch (ld_batch_t) and its old values
  * into the undo log; the server persists the batch in one transaction; then
@@ -118,7 +128,7 @@ typedef struct ld_batch {
 
 typedef struct ld_state {
     ld_table_t accounts;        /* id -> ld_account_t* */
-    ld_table_t xfers;           /* id -> ld_xfer_t* (every journaled transfer) */
+    ld_table_t xfers;           /* id -> ld_xfer_t* (the resident transfers, above) */
     ld_table_t lots;            /* id -> ld_lot_t* */
     ld_table_t failed;          /* id -> (void *)(uintptr_t)(result + 1) */
     ld_xfer_t **holds;          /* transfers that may still be pending (timeouts) */

@@ -15,88 +15,74 @@
 
 /* ---- writing -------------------------------------------------------------------- */
 
+/*
+ * A batch is written by ONE statement: each table's rows are a data-modifying CTE
+ * over unnest() of array parameters, and the statement runs on its own (no
+ * BEGIN/COMMIT around it), so PostgreSQL makes it one implicit transaction: all
+ * rows or none, committed (and, with synchronous_commit=on, flushed) before the
+ * answer comes back. One round trip per batch instead of BEGIN, a statement per
+ * table and COMMIT. Tables with no rows in the batch get empty arrays: unnest()
+ * of an empty array yields no row, and the plan stays the same for every batch.
+ *
+ * Parameters are numbered in column order across the tables: journal $1-$17,
+ * accounts $18-$29, lots $30-$36, allocations $37-$41, pending $42-$45,
+ * failed $46-$48 (the enums below give each column's offset).
+ */
 enum { J_SEQ, J_TYPE, J_ID, J_DEBIT, J_CREDIT, J_AMOUNT, J_PENDING, J_REVERSES, J_FLAGS, J_CODE,
        J_KIND, J_USER, J_TIMEOUT, J_EXPIRES, J_TS, J_PREV, J_HASH, J_NCOLS };
-
-static const char SQL_JOURNAL[] =
-    "INSERT INTO ledger.journal (seq, entry_type, id, debit_account_id, credit_account_id,"
-    " amount, pending_id, reverses, flags, code, kind, user_data, timeout_s, expires_at, ts,"
-    " prev_hash, hash)"
-    " SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::uuid[], $4::uuid[], $5::uuid[],"
-    " $6::bigint[], $7::uuid[], $8::uuid[], $9::integer[], $10::integer[], $11::smallint[],"
-    " $12::uuid[], $13::integer[], $14::bigint[], $15::bigint[], $16::bytea[], $17::bytea[])";
-
 enum { A_ID, A_KIND, A_FLAGS, A_CODE, A_USER, A_DP, A_DPO, A_CP, A_CPO, A_DEBT, A_SEQ, A_TS,
        A_NCOLS };
+enum { L_ID, L_ACCOUNT, L_AMOUNT, L_REMAINING, L_EXPIRES, L_EXPIRIES, L_SEQ, L_NCOLS };
+enum { R_SEQ, R_TRANSFER, R_ORIGIN, R_LOT, R_AMOUNT, R_NCOLS };
+enum { P_ID, P_STATE, P_DEADLINE, P_RESOLVED, P_NCOLS };
+enum { F_ID, F_RESULT, F_TS, F_NCOLS };
 
-static const char SQL_ACCOUNTS[] =
-    "INSERT INTO ledger.accounts AS a (id, kind, flags, code, user_data, debits_pending,"
+/* Where each table's columns start among the statement's parameters. */
+enum {
+    COL_J = 0,
+    COL_A = COL_J + J_NCOLS,
+    COL_L = COL_A + A_NCOLS,
+    COL_R = COL_L + L_NCOLS,
+    COL_P = COL_R + R_NCOLS,
+    COL_F = COL_P + P_NCOLS,
+    COL_N = COL_F + F_NCOLS
+};
+
+static const char SQL_BATCH[] =
+    "WITH j AS (INSERT INTO ledger.journal (seq, entry_type, id, debit_account_id,"
+    " credit_account_id, amount, pending_id, reverses, flags, code, kind, user_data, timeout_s,"
+    " expires_at, ts, prev_hash, hash)"
+    " SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::uuid[], $4::uuid[], $5::uuid[],"
+    " $6::bigint[], $7::uuid[], $8::uuid[], $9::integer[], $10::integer[], $11::smallint[],"
+    " $12::uuid[], $13::integer[], $14::bigint[], $15::bigint[], $16::bytea[], $17::bytea[])),"
+    " a AS (INSERT INTO ledger.accounts AS a (id, kind, flags, code, user_data, debits_pending,"
     " debits_posted, credits_pending, credits_posted, debt, created_seq, ts)"
-    " SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::integer[], $4::integer[],"
-    " $5::uuid[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],"
-    " $11::bigint[], $12::bigint[])"
+    " SELECT * FROM unnest($18::uuid[], $19::smallint[], $20::integer[], $21::integer[],"
+    " $22::uuid[], $23::bigint[], $24::bigint[], $25::bigint[], $26::bigint[], $27::bigint[],"
+    " $28::bigint[], $29::bigint[])"
     " ON CONFLICT (id) DO UPDATE SET flags = EXCLUDED.flags,"
     " debits_pending = EXCLUDED.debits_pending, debits_posted = EXCLUDED.debits_posted,"
     " credits_pending = EXCLUDED.credits_pending, credits_posted = EXCLUDED.credits_posted,"
-    " debt = EXCLUDED.debt";
-
-enum { L_ID, L_ACCOUNT, L_AMOUNT, L_REMAINING, L_EXPIRES, L_EXPIRIES, L_SEQ, L_NCOLS };
-
-static const char SQL_LOTS[] =
-    "INSERT INTO ledger.lots (id, account_id, amount, remaining, expires_at, expiries,"
+    " debt = EXCLUDED.debt),"
+    " l AS (INSERT INTO ledger.lots (id, account_id, amount, remaining, expires_at, expiries,"
     " created_seq)"
-    " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[],"
-    " $6::integer[], $7::bigint[])"
+    " SELECT * FROM unnest($30::uuid[], $31::uuid[], $32::bigint[], $33::bigint[],"
+    " $34::bigint[], $35::integer[], $36::bigint[])"
     " ON CONFLICT (id) DO UPDATE SET remaining = EXCLUDED.remaining,"
-    " expiries = EXCLUDED.expiries";
-
-enum { R_SEQ, R_TRANSFER, R_ORIGIN, R_LOT, R_AMOUNT, R_NCOLS };
-
-static const char SQL_ALLOCS[] =
-    "INSERT INTO ledger.allocations (seq, transfer_id, origin_id, lot_id, amount)"
-    " SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[])";
-
-enum { P_ID, P_STATE, P_DEADLINE, P_RESOLVED, P_NCOLS };
-
-static const char SQL_PENDING[] =
-    "INSERT INTO ledger.pending (id, state, deadline, resolved_by)"
-    " SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::bigint[], $4::uuid[])"
+    " expiries = EXCLUDED.expiries),"
+    " r AS (INSERT INTO ledger.allocations (seq, transfer_id, origin_id, lot_id, amount)"
+    " SELECT * FROM unnest($37::bigint[], $38::uuid[], $39::uuid[], $40::uuid[],"
+    " $41::bigint[])),"
+    " p AS (INSERT INTO ledger.pending (id, state, deadline, resolved_by)"
+    " SELECT * FROM unnest($42::uuid[], $43::smallint[], $44::bigint[], $45::uuid[])"
     " ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state,"
-    " resolved_by = EXCLUDED.resolved_by";
+    " resolved_by = EXCLUDED.resolved_by),"
+    " f AS (INSERT INTO ledger.failed (id, result, ts)"
+    " SELECT * FROM unnest($46::uuid[], $47::smallint[], $48::bigint[]))"
+    " SELECT 1";
 
-enum { F_ID, F_RESULT, F_TS, F_NCOLS };
-
-static const char SQL_FAILED[] =
-    "INSERT INTO ledger.failed (id, result, ts)"
-    " SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::bigint[])";
-
-/* Runs one multi-row statement over ncols array columns; frees the arrays. */
-static int s_exec_arrays(lc_db_t *db, const char *sql, lc_dbarr_t *cols, int ncols)
+static void s_add_journal(lc_dbarr_t *c, const ld_batch_t *b)
 {
-    const char *params[J_NCOLS];
-    int rc = LC_OK;
-    for (int i = 0; i < ncols; i++)
-        if (!(params[i] = lc_dbarr_finish(&cols[i])))
-            rc = LC_ERR_NOMEM;
-    if (rc == LC_OK)
-        rc = lc_db_exec(db, sql, ncols, params, NULL);
-    for (int i = 0; i < ncols; i++)
-        lc_dbarr_free(&cols[i]);
-    return rc;
-}
-
-static void s_init_cols(lc_dbarr_t *cols, int n)
-{
-    for (int i = 0; i < n; i++)
-        lc_dbarr_init(&cols[i]);
-}
-
-static int s_write_journal(lc_db_t *db, const ld_batch_t *b)
-{
-    if (b->nentries == 0)
-        return LC_OK;
-    lc_dbarr_t c[J_NCOLS];
-    s_init_cols(c, J_NCOLS);
     for (size_t i = 0; i < b->nentries; i++) {
         const ld_entry_t *e = &b->entries[i];
         lc_dbarr_i64(&c[J_SEQ], e->seq);
@@ -117,15 +103,10 @@ static int s_write_journal(lc_db_t *db, const ld_batch_t *b)
         lc_dbarr_bytea(&c[J_PREV], e->prev_hash, sizeof e->prev_hash);
         lc_dbarr_bytea(&c[J_HASH], e->hash, sizeof e->hash);
     }
-    return s_exec_arrays(db, SQL_JOURNAL, c, J_NCOLS);
 }
 
-static int s_write_accounts(lc_db_t *db, const ld_batch_t *b)
+static void s_add_accounts(lc_dbarr_t *c, const ld_batch_t *b)
 {
-    if (b->naccounts == 0)
-        return LC_OK;
-    lc_dbarr_t c[A_NCOLS];
-    s_init_cols(c, A_NCOLS);
     for (size_t i = 0; i < b->naccounts; i++) {
         const ld_account_t *a = b->accounts[i];
         lc_dbarr_id(&c[A_ID], &a->id);
@@ -141,15 +122,10 @@ static int s_write_accounts(lc_db_t *db, const ld_batch_t *b)
         lc_dbarr_i64(&c[A_SEQ], a->created_seq);
         lc_dbarr_i64(&c[A_TS], a->created_at);
     }
-    return s_exec_arrays(db, SQL_ACCOUNTS, c, A_NCOLS);
 }
 
-static int s_write_lots(lc_db_t *db, const ld_batch_t *b)
+static void s_add_lots(lc_dbarr_t *c, const ld_batch_t *b)
 {
-    if (b->nlots == 0)
-        return LC_OK;
-    lc_dbarr_t c[L_NCOLS];
-    s_init_cols(c, L_NCOLS);
     for (size_t i = 0; i < b->nlots; i++) {
         const ld_lot_t *l = b->lots[i];
         lc_dbarr_id(&c[L_ID], &l->id);
@@ -160,15 +136,10 @@ static int s_write_lots(lc_db_t *db, const ld_batch_t *b)
         lc_dbarr_i64(&c[L_EXPIRIES], l->expiries);
         lc_dbarr_i64(&c[L_SEQ], l->created_seq);
     }
-    return s_exec_arrays(db, SQL_LOTS, c, L_NCOLS);
 }
 
-static int s_write_allocs(lc_db_t *db, const ld_batch_t *b)
+static void s_add_allocs(lc_dbarr_t *c, const ld_batch_t *b)
 {
-    if (b->nallocs == 0)
-        return LC_OK;
-    lc_dbarr_t c[R_NCOLS];
-    s_init_cols(c, R_NCOLS);
     for (size_t i = 0; i < b->nallocs; i++) {
         const ld_alloc_row_t *r = &b->allocs[i];
         lc_dbarr_i64(&c[R_SEQ], r->seq);
@@ -177,15 +148,10 @@ static int s_write_allocs(lc_db_t *db, const ld_batch_t *b)
         lc_dbarr_id(&c[R_LOT], &r->lot_id);
         lc_dbarr_i64(&c[R_AMOUNT], r->amount);
     }
-    return s_exec_arrays(db, SQL_ALLOCS, c, R_NCOLS);
 }
 
-static int s_write_pendings(lc_db_t *db, const ld_batch_t *b)
+static void s_add_pendings(lc_dbarr_t *c, const ld_batch_t *b)
 {
-    if (b->npendings == 0)
-        return LC_OK;
-    lc_dbarr_t c[P_NCOLS];
-    s_init_cols(c, P_NCOLS);
     for (size_t i = 0; i < b->npendings; i++) {
         const ld_xfer_t *x = b->pendings[i];
         lc_dbarr_id(&c[P_ID], &x->t.id);
@@ -193,164 +159,231 @@ static int s_write_pendings(lc_db_t *db, const ld_batch_t *b)
         lc_dbarr_i64(&c[P_DEADLINE], x->deadline);
         lc_dbarr_id(&c[P_RESOLVED], &x->resolved_by);
     }
-    return s_exec_arrays(db, SQL_PENDING, c, P_NCOLS);
 }
 
-static int s_write_failed(lc_db_t *db, const ld_batch_t *b)
+static void s_add_failed(lc_dbarr_t *c, const ld_batch_t *b)
 {
-    if (b->nfailed == 0)
-        return LC_OK;
-    lc_dbarr_t c[F_NCOLS];
-    s_init_cols(c, F_NCOLS);
     for (size_t i = 0; i < b->nfailed; i++) {
         lc_dbarr_id(&c[F_ID], &b->failed[i].id);
         lc_dbarr_i64(&c[F_RESULT], b->failed[i].result);
         lc_dbarr_i64(&c[F_TS], b->failed[i].timestamp);
     }
-    return s_exec_arrays(db, SQL_FAILED, c, F_NCOLS);
 }
 
 int ld_store_write_batch(lc_db_t *db, const ld_state_t *s)
 {
     const ld_batch_t *b = &s->batch;
-    int rc = lc_db_begin(db);
+    lc_dbarr_t cols[COL_N];
+    const char *params[COL_N];
+    for (int i = 0; i < COL_N; i++)
+        lc_dbarr_init(&cols[i]);
+    s_add_journal(cols + COL_J, b);
+    s_add_accounts(cols + COL_A, b);
+    s_add_lots(cols + COL_L, b);
+    s_add_allocs(cols + COL_R, b);
+    s_add_pendings(cols + COL_P, b);
+    s_add_failed(cols + COL_F, b);
+    int rc = LC_OK;
+    for (int i = 0; i < COL_N; i++)
+        if (!(params[i] = lc_dbarr_finish(&cols[i])))
+            rc = LC_ERR_NOMEM;
     if (rc == LC_OK)
-        rc = s_write_journal(db, b);
-    if (rc == LC_OK)
-        rc = s_write_accounts(db, b);
-    if (rc == LC_OK)
-        rc = s_write_lots(db, b);
-    if (rc == LC_OK)
-        rc = s_write_allocs(db, b);
-    if (rc == LC_OK)
-        rc = s_write_pendings(db, b);
-    if (rc == LC_OK)
-        rc = s_write_failed(db, b);
-    if (rc == LC_OK)
-        rc = lc_db_commit(db);
-    if (rc != LC_OK) {
+        rc = lc_db_exec(db, SQL_BATCH, COL_N, params, NULL);
+    if (rc != LC_OK && rc != LC_ERR_NOMEM)
         lc_error(NULL, "batch write failed: %s (SQLSTATE %s)", lc_db_error(db),
                  lc_db_sqlstate(db));
-        if (lc_db_alive(db))
-            lc_db_rollback(db);
-    }
+    for (int i = 0; i < COL_N; i++)
+        lc_dbarr_free(&cols[i]);
     return rc;
 }
 
 /* ---- loading -------------------------------------------------------------------- */
 
+/* Rows fetched per round trip at start-up: large enough that round trips do not
+ * matter, small enough that libpq never holds more than a few MB of text at once
+ * (a single SELECT of 10 M journal rows would hold them all, several GB). */
+#define LD_LOAD_FETCH "20000"
+
+/* Reads one row of a loading query into the state; LC_OK or an error. */
+typedef int (*ld_load_row_fn)(const lc_dbres_t *res, int row, ld_state_t *s);
+
+/* Streams the rows of sql through a cursor, LD_LOAD_FETCH at a time, handing each
+ * to fn. Must run inside the loading transaction. */
+static int s_load_rows(lc_db_t *db, const char *sql, ld_load_row_fn fn, ld_state_t *s)
+{
+    char declare[1024];
+    if ((size_t)snprintf(declare, sizeof declare, "DECLARE ld_load NO SCROLL CURSOR FOR %s", sql) >=
+        sizeof declare)
+        return LC_ERR_INVALID;
+    int rc = lc_db_exec(db, declare, 0, NULL, NULL);
+    for (int rows = 1; rc == LC_OK && rows > 0;) {
+        lc_dbres_t *res;
+        rc = lc_db_exec(db, "FETCH " LD_LOAD_FETCH " FROM ld_load", 0, NULL, &res);
+        if (rc != LC_OK)
+            break;
+        rows = lc_dbres_rows(res);
+        for (int i = 0; rc == LC_OK && i < rows; i++)
+            rc = fn(res, i, s);
+        lc_dbres_free(&res);
+    }
+    if (rc == LC_OK)
+        rc = lc_db_exec(db, "CLOSE ld_load", 0, NULL, NULL);
+    return rc;
+}
+
+static int s_account_row(const lc_dbres_t *res, int i, ld_state_t *s)
+{
+    ld_account_t *a = calloc(1, sizeof *a);
+    int64_t kind, flags, code;
+    if (!a)
+        return LC_ERR_NOMEM;
+    if (lc_dbres_id(res, i, 0, &a->id) || lc_dbres_i64(res, i, 1, &kind) ||
+        lc_dbres_i64(res, i, 2, &flags) || lc_dbres_i64(res, i, 3, &code) ||
+        lc_dbres_id(res, i, 4, &a->user_data) || lc_dbres_i64(res, i, 5, &a->debits_pending) ||
+        lc_dbres_i64(res, i, 6, &a->debits_posted) ||
+        lc_dbres_i64(res, i, 7, &a->credits_pending) ||
+        lc_dbres_i64(res, i, 8, &a->credits_posted) || lc_dbres_i64(res, i, 9, &a->debt) ||
+        lc_dbres_i64(res, i, 10, &a->created_seq) || lc_dbres_i64(res, i, 11, &a->created_at)) {
+        free(a);
+        return LC_ERR_INVALID;
+    }
+    a->kind = (int)kind;
+    a->flags = (uint32_t)flags;
+    a->code = (uint32_t)code;
+    int rc = ld_state_load_account(s, a);
+    if (rc != LC_OK)
+        free(a);
+    return rc;
+}
+
+static int s_lot_row(const lc_dbres_t *res, int i, ld_state_t *s)
+{
+    ld_lot_t *l = calloc(1, sizeof *l);
+    int64_t expiries;
+    if (!l)
+        return LC_ERR_NOMEM;
+    if (lc_dbres_id(res, i, 0, &l->id) || lc_dbres_id(res, i, 1, &l->account_id) ||
+        lc_dbres_i64(res, i, 2, &l->amount) || lc_dbres_i64(res, i, 3, &l->remaining) ||
+        lc_dbres_i64(res, i, 4, &l->expires_at) || lc_dbres_i64(res, i, 5, &expiries) ||
+        lc_dbres_i64(res, i, 6, &l->created_seq)) {
+        free(l);
+        return LC_ERR_INVALID;
+    }
+    l->expiries = (int32_t)expiries;
+    int rc = ld_state_load_lot(s, l);
+    if (rc != LC_OK)
+        free(l);
+    return rc;
+}
+
+static int s_xfer_row(const lc_dbres_t *res, int i, ld_state_t *s)
+{
+    ld_xfer_t *x = calloc(1, sizeof *x);
+    int64_t flags, code, timeout, pstate;
+    if (!x)
+        return LC_ERR_NOMEM;
+    if (lc_dbres_id(res, i, 0, &x->t.id) || lc_dbres_id(res, i, 1, &x->t.debit_account_id) ||
+        lc_dbres_id(res, i, 2, &x->t.credit_account_id) || lc_dbres_i64(res, i, 3, &x->t.amount) ||
+        lc_dbres_id(res, i, 4, &x->t.pending_id) || lc_dbres_id(res, i, 5, &x->t.reverses) ||
+        lc_dbres_i64(res, i, 6, &flags) || lc_dbres_i64(res, i, 7, &code) ||
+        lc_dbres_id(res, i, 8, &x->t.user_data) || lc_dbres_i64(res, i, 9, &timeout) ||
+        lc_dbres_i64(res, i, 10, &x->t.expires_at) || lc_dbres_i64(res, i, 11, &x->seq) ||
+        lc_dbres_i64(res, i, 12, &x->timestamp) || lc_dbres_i64(res, i, 13, &pstate) ||
+        lc_dbres_i64(res, i, 14, &x->deadline) || lc_dbres_id(res, i, 15, &x->resolved_by) ||
+        lc_dbres_i64(res, i, 16, &x->reversed)) {
+        free(x);
+        return LC_ERR_INVALID;
+    }
+    x->t.flags = (uint32_t)flags;
+    x->t.code = (uint32_t)code;
+    x->t.timeout = (uint32_t)timeout;
+    x->pstate = (uint8_t)pstate;
+    int rc = ld_state_load_xfer(s, x);
+    if (rc != LC_OK)
+        free(x);
+    return rc;
+}
+
 static int s_load_accounts(lc_db_t *db, ld_state_t *s)
 {
-    lc_dbres_t *res;
-    int rc = lc_db_exec(db,
-                        "SELECT id, kind, flags, code, user_data, debits_pending, debits_posted,"
-                        " credits_pending, credits_posted, debt, created_seq, ts"
-                        " FROM ledger.accounts",
-                        0, NULL, &res);
-    if (rc != LC_OK)
-        return rc;
-    for (int i = 0; rc == LC_OK && i < lc_dbres_rows(res); i++) {
-        ld_account_t *a = calloc(1, sizeof *a);
-        int64_t kind, flags, code;
-        if (!a) {
-            rc = LC_ERR_NOMEM;
-            break;
-        }
-        if (lc_dbres_id(res, i, 0, &a->id) || lc_dbres_i64(res, i, 1, &kind) ||
-            lc_dbres_i64(res, i, 2, &flags) || lc_dbres_i64(res, i, 3, &code) ||
-            lc_dbres_id(res, i, 4, &a->user_data) || lc_dbres_i64(res, i, 5, &a->debits_pending) ||
-            lc_dbres_i64(res, i, 6, &a->debits_posted) ||
-            lc_dbres_i64(res, i, 7, &a->credits_pending) ||
-            lc_dbres_i64(res, i, 8, &a->credits_posted) || lc_dbres_i64(res, i, 9, &a->debt) ||
-            lc_dbres_i64(res, i, 10, &a->created_seq) || lc_dbres_i64(res, i, 11, &a->created_at)) {
-            free(a);
-            rc = LC_ERR_INVALID;
-            break;
-        }
-        a->kind = (int)kind;
-        a->flags = (uint32_t)flags;
-        a->code = (uint32_t)code;
-        if ((rc = ld_state_load_account(s, a)) != LC_OK)
-            free(a);
-    }
-    lc_dbres_free(&res);
-    return rc;
+    return s_load_rows(db,
+                       "SELECT id, kind, flags, code, user_data, debits_pending, debits_posted,"
+                       " credits_pending, credits_posted, debt, created_seq, ts"
+                       " FROM ledger.accounts",
+                       s_account_row, s);
 }
 
 static int s_load_lots(lc_db_t *db, ld_state_t *s)
 {
-    lc_dbres_t *res;
-    int rc = lc_db_exec(db,
-                        "SELECT id, account_id, amount, remaining, expires_at, expiries,"
-                        " created_seq FROM ledger.lots ORDER BY created_seq",
-                        0, NULL, &res);
-    if (rc != LC_OK)
-        return rc;
-    for (int i = 0; rc == LC_OK && i < lc_dbres_rows(res); i++) {
-        ld_lot_t *l = calloc(1, sizeof *l);
-        int64_t expiries;
-        if (!l) {
-            rc = LC_ERR_NOMEM;
-            break;
-        }
-        if (lc_dbres_id(res, i, 0, &l->id) || lc_dbres_id(res, i, 1, &l->account_id) ||
-            lc_dbres_i64(res, i, 2, &l->amount) || lc_dbres_i64(res, i, 3, &l->remaining) ||
-            lc_dbres_i64(res, i, 4, &l->expires_at) || lc_dbres_i64(res, i, 5, &expiries) ||
-            lc_dbres_i64(res, i, 6, &l->created_seq)) {
-            free(l);
-            rc = LC_ERR_INVALID;
-            break;
-        }
-        l->expiries = (int32_t)expiries;
-        if ((rc = ld_state_load_lot(s, l)) != LC_OK)
-            free(l);
-    }
-    lc_dbres_free(&res);
-    return rc;
+    return s_load_rows(db,
+                       "SELECT id, account_id, amount, remaining, expires_at, expiries,"
+                       " created_seq FROM ledger.lots ORDER BY created_seq",
+                       s_lot_row, s);
 }
 
+/* A transfer row as s_xfer_row reads it: the journal entry, its hold state and
+ * the points reversed so far. */
+#define XFER_SELECT                                                                                \
+    "SELECT j.id, j.debit_account_id, j.credit_account_id, j.amount, j.pending_id,"               \
+    " j.reverses, j.flags, j.code, j.user_data, j.timeout_s, j.expires_at, j.seq, j.ts,"           \
+    " coalesce(p.state, 0), coalesce(p.deadline, 0), p.resolved_by,"                               \
+    " coalesce((SELECT sum(r.amount) FROM ledger.journal r WHERE r.reverses = j.id), 0)"           \
+    " FROM ledger.journal j LEFT JOIN ledger.pending p ON p.id = j.id WHERE j.entry_type = 2"
+
+/* The resident transfers (ld_state.h, "Which transfers are in memory"): holds
+ * still pending and transfers that own lot allocations. The rest of the journal
+ * stays on disk, so start-up time and memory grow with accounts and open work,
+ * not with history. */
 static int s_load_xfers(lc_db_t *db, ld_state_t *s)
 {
-    lc_dbres_t *res;
-    int rc = lc_db_exec(
-        db,
-        "SELECT j.id, j.debit_account_id, j.credit_account_id, j.amount, j.pending_id,"
-        " j.reverses, j.flags, j.code, j.user_data, j.timeout_s, j.expires_at, j.seq, j.ts,"
-        " coalesce(p.state, 0), coalesce(p.deadline, 0), p.resolved_by,"
-        " coalesce((SELECT sum(r.amount) FROM ledger.journal r WHERE r.reverses = j.id), 0)"
-        " FROM ledger.journal j LEFT JOIN ledger.pending p ON p.id = j.id"
-        " WHERE j.entry_type = 2 ORDER BY j.seq",
-        0, NULL, &res);
-    if (rc != LC_OK)
-        return rc;
-    for (int i = 0; rc == LC_OK && i < lc_dbres_rows(res); i++) {
-        ld_xfer_t *x = calloc(1, sizeof *x);
-        int64_t flags, code, timeout, pstate;
-        if (!x) {
+    return s_load_rows(db,
+                       XFER_SELECT " AND j.id IN (SELECT id FROM ledger.pending WHERE state = 1"
+                                   " UNION SELECT origin_id FROM ledger.allocations"
+                                   " WHERE origin_id IS NOT NULL) ORDER BY j.seq",
+                       s_xfer_row, s);
+}
+
+int ld_store_fetch_xfers(lc_db_t *db, ld_state_t *s, const lc_id_t *ids, size_t n)
+{
+    lc_id_t *next = NULL;
+    size_t nnext = 0;
+    int rc = LC_OK;
+    /* Two rounds: the transfers named, then the holds those post or void (a
+     * reversal of a post gives points back to the lots of its hold). */
+    for (int round = 0; rc == LC_OK && round < 2 && n > 0; round++) {
+        lc_dbarr_t arr;
+        lc_dbarr_init(&arr);
+        for (size_t i = 0; i < n; i++)
+            lc_dbarr_id(&arr, &ids[i]);
+        const char *params[] = {lc_dbarr_finish(&arr)};
+        lc_dbres_t *res = NULL;
+        rc = params[0] ? lc_db_exec(db, XFER_SELECT " AND j.id = ANY($1::uuid[])", 1, params, &res)
+                       : LC_ERR_NOMEM;
+        lc_dbarr_free(&arr);
+        int rows = rc == LC_OK ? lc_dbres_rows(res) : 0;
+        free(next);
+        next = rows ? calloc((size_t)rows, sizeof *next) : NULL;
+        nnext = 0;
+        if (rows && !next)
             rc = LC_ERR_NOMEM;
-            break;
+        for (int i = 0; rc == LC_OK && i < rows; i++) {
+            lc_id_t id, pending;
+            if (lc_dbres_id(res, i, 0, &id) || lc_dbres_id(res, i, 4, &pending)) {
+                rc = LC_ERR_INVALID;
+                break;
+            }
+            if (ld_state_xfer(s, &id)) /* named twice in ids */
+                continue;
+            if ((rc = s_xfer_row(res, i, s)) != LC_OK)
+                break;
+            if (!lc_id_is_zero(&pending) && !ld_state_xfer(s, &pending))
+                next[nnext++] = pending;
         }
-        if (lc_dbres_id(res, i, 0, &x->t.id) || lc_dbres_id(res, i, 1, &x->t.debit_account_id) ||
-            lc_dbres_id(res, i, 2, &x->t.credit_account_id) ||
-            lc_dbres_i64(res, i, 3, &x->t.amount) || lc_dbres_id(res, i, 4, &x->t.pending_id) ||
-            lc_dbres_id(res, i, 5, &x->t.reverses) || lc_dbres_i64(res, i, 6, &flags) ||
-            lc_dbres_i64(res, i, 7, &code) || lc_dbres_id(res, i, 8, &x->t.user_data) ||
-            lc_dbres_i64(res, i, 9, &timeout) || lc_dbres_i64(res, i, 10, &x->t.expires_at) ||
-            lc_dbres_i64(res, i, 11, &x->seq) || lc_dbres_i64(res, i, 12, &x->timestamp) ||
-            lc_dbres_i64(res, i, 13, &pstate) || lc_dbres_i64(res, i, 14, &x->deadline) ||
-            lc_dbres_id(res, i, 15, &x->resolved_by) || lc_dbres_i64(res, i, 16, &x->reversed)) {
-            free(x);
-            rc = LC_ERR_INVALID;
-            break;
-        }
-        x->t.flags = (uint32_t)flags;
-        x->t.code = (uint32_t)code;
-        x->t.timeout = (uint32_t)timeout;
-        x->pstate = (uint8_t)pstate;
-        if ((rc = ld_state_load_xfer(s, x)) != LC_OK)
-            free(x);
+        lc_dbres_free(&res);
+        ids = next;
+        n = nnext;
     }
-    lc_dbres_free(&res);
+    free(next);
     return rc;
 }
 

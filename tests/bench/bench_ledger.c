@@ -1,41 +1,32 @@
 /*
- * bench_ledger.c: load for the ledger over ZeroMQ. Creates members and partner
- * accounts, funds the members, then runs single-transfer requests from N client
- * threads, each waiting for its reply (closed loop), for S seconds. 1 in 10
- * transfers touches one of the hot partner accounts. Prints one JSON line:
- * {"name":"ledger","ops_per_s":...,"p50_ms":...,"p99_ms":...,"errors":...}
+ * bench_ledger.c: load for the ledger over ZeroMQ (scenarios `ledger` and
+ * `scale` of `make bench`). Creates the member and partner accounts and funds
+ * the members (unless --setup=0: `scale` preloads them with preload.sql), then
+ * runs single-transfer requests from --clients closed-loop clients, each with its
+ * own DEALER socket and waiting for its reply, for --seconds. 1 in 10 transfers
+ * credits one of the hot partner accounts; the rest move points between two
+ * random members.
  *
- *   bench_ledger ENDPOINT [clients=64] [seconds=30] [members=100000] [partners=100]
+ *   bench_ledger --endpoint=E [--name=ledger] [--clients=64] [--warmup=5] [--seconds=30]
+ *                [--members=100000] [--partners=100] [--setup=1] [--op=transfer|ping]
  */
+#include "bench_common.h"
 #include "lc_bus.h"
 #include "lc_err.h"
-#include "lc_id.h"
 #include "lc_ledger_msg.h"
 #include "lc_log.h"
 #include "lc_time.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zmq.h>
 
-static const char *s_endpoint;
-static int s_members = 100000, s_partners = 100, s_seconds = 30;
-static volatile int s_stop;
-
-static lc_id_t s_account(int kind, int n)
-{
-    lc_id_t id = {{0}};
-    id.b[0] = 0xbe;
-    id.b[1] = (uint8_t)kind;
-    id.b[6] = 0x70;
-    id.b[8] = 0x80;
-    for (int i = 0; i < 4; i++)
-        id.b[15 - i] = (uint8_t)(n >> (8 * i));
-    return id;
-}
+typedef struct ledger_bench {
+    void *zctx;
+    const char *endpoint;
+    int members, partners;
+} ledger_bench_t;
 
 static json_t *s_idj(const lc_id_t *id)
 {
@@ -44,6 +35,7 @@ static json_t *s_idj(const lc_id_t *id)
     return json_string(t);
 }
 
+/* One call that must succeed (setup); takes body. */
 static int s_call(lc_bus_client_t *cli, const char *type, json_t *body)
 {
     lc_reply_t rep;
@@ -55,25 +47,26 @@ static int s_call(lc_bus_client_t *cli, const char *type, json_t *body)
     return rc;
 }
 
-static void s_setup(void *zctx)
+/* Creates the operator, the partners and the members, and funds every member
+ * with 10^9 points, 1000 accounts per request. */
+static int s_setup(const ledger_bench_t *b)
 {
-    lc_bus_client_t *cli = lc_bus_client_new(zctx, s_endpoint);
+    lc_bus_client_t *cli = lc_bus_client_new(b->zctx, b->endpoint);
+    if (!cli)
+        return LC_ERR_NOMEM;
+    lc_id_t src = bench_account(BENCH_OPERATOR, 0);
     json_t *arr = json_array();
-    json_array_append_new(arr, json_pack("{s:o, s:s}", "id", s_idj(&(lc_id_t){{0}}), "kind",
-                                         "operator"));
-    json_array_clear(arr);
-    lc_id_t src = s_account(9, 0);
     json_array_append_new(arr, json_pack("{s:o, s:s}", "id", s_idj(&src), "kind", "operator"));
-    for (int p = 0; p < s_partners; p++) {
-        lc_id_t id = s_account(2, p);
+    for (int p = 0; p < b->partners; p++) {
+        lc_id_t id = bench_account(BENCH_PARTNER, p);
         json_array_append_new(arr, json_pack("{s:o, s:s}", "id", s_idj(&id), "kind",
                                              "partner_redemption"));
     }
-    s_call(cli, LD_TYPE_CREATE_ACCOUNTS, json_pack("{s:o}", "accounts", arr));
-    for (int m = 0; m < s_members; m += 1000) {
+    int rc = s_call(cli, LD_TYPE_CREATE_ACCOUNTS, json_pack("{s:o}", "accounts", arr));
+    for (int m = 0; rc == LC_OK && m < b->members; m += 1000) {
         json_t *acc = json_array(), *fund = json_array();
-        for (int k = m; k < m + 1000 && k < s_members; k++) {
-            lc_id_t id = s_account(1, k), tid;
+        for (int k = m; k < m + 1000 && k < b->members; k++) {
+            lc_id_t id = bench_account(BENCH_MEMBER, k), tid;
             json_array_append_new(acc, json_pack("{s:o, s:s, s:[s]}", "id", s_idj(&id), "kind",
                                                  "member", "flags",
                                                  "debits_must_not_exceed_credits"));
@@ -83,106 +76,100 @@ static void s_setup(void *zctx)
                                                   "credit_account_id", s_idj(&id), "amount",
                                                   (json_int_t)1000000000));
         }
-        s_call(cli, LD_TYPE_CREATE_ACCOUNTS, json_pack("{s:o}", "accounts", acc));
-        s_call(cli, LD_TYPE_CREATE_TRANSFERS, json_pack("{s:o}", "transfers", fund));
+        rc = s_call(cli, LD_TYPE_CREATE_ACCOUNTS, json_pack("{s:o}", "accounts", acc));
+        if (rc == LC_OK)
+            rc = s_call(cli, LD_TYPE_CREATE_TRANSFERS, json_pack("{s:o}", "transfers", fund));
+        else
+            json_decref(fund);
     }
     lc_bus_client_destroy(&cli);
+    return rc;
 }
 
-typedef struct worker {
-    pthread_t thread;
-    void *zctx;
-    unsigned seed;
-    int64_t *lat_us;
-    size_t n, cap;
-    long errors;
-} worker_t;
+/* --op=ping: the same clients sending ledger.ping, which touches neither the
+ * books nor PostgreSQL: the ceiling of the transport and the envelope codec
+ * alone (docs/PERFORMANCE.md). */
+static void *s_ping(void *arg)
+{
+    bench_worker_t *w = arg;
+    const ledger_bench_t *b = w->ctx;
+    lc_bus_client_t *cli = lc_bus_client_new(b->zctx, b->endpoint);
+    json_t *body = json_object();
+    while (cli && body && !*w->stop) {
+        lc_reply_t rep;
+        int64_t t0 = lc_now_us();
+        int rc = lc_bus_call(cli, LD_TYPE_PING, body, NULL, 30000, 0, &rep);
+        bench_done(w, rc == LC_OK && rep.ok, lc_now_us() - t0);
+        lc_reply_clear(&rep);
+    }
+    json_decref(body);
+    lc_bus_client_destroy(&cli);
+    return NULL;
+}
 
 static void *s_work(void *arg)
 {
-    worker_t *w = arg;
-    lc_bus_client_t *cli = lc_bus_client_new(w->zctx, s_endpoint);
-    while (!s_stop) {
-        int a = rand_r(&w->seed) % s_members, b = rand_r(&w->seed) % s_members;
-        lc_id_t dr = s_account(1, a), cr = s_account(1, b == a ? (b + 1) % s_members : b), tid;
+    bench_worker_t *w = arg;
+    const ledger_bench_t *b = w->ctx;
+    lc_bus_client_t *cli = lc_bus_client_new(b->zctx, b->endpoint);
+    while (cli && !*w->stop) {
+        int d = rand_r(&w->seed) % b->members, c = rand_r(&w->seed) % b->members;
+        lc_id_t dr = bench_account(BENCH_MEMBER, d), tid;
+        lc_id_t cr = bench_account(BENCH_MEMBER, c == d ? (c + 1) % b->members : c);
         if (rand_r(&w->seed) % 10 == 0)
-            cr = s_account(2, rand_r(&w->seed) % s_partners);
+            cr = bench_account(BENCH_PARTNER, rand_r(&w->seed) % b->partners);
         lc_id_new(&tid);
         json_t *body = json_pack("{s:[{s:o, s:o, s:o, s:i}]}", "transfers", "id", s_idj(&tid),
                                  "debit_account_id", s_idj(&dr), "credit_account_id",
                                  s_idj(&cr), "amount", 1 + rand_r(&w->seed) % 100);
+        lc_reply_t rep;
         int64_t t0 = lc_now_us();
-        int rc = s_call(cli, LD_TYPE_CREATE_TRANSFERS, body);
+        int rc = lc_bus_call(cli, LD_TYPE_CREATE_TRANSFERS, body, NULL, 30000, 0, &rep);
         int64_t dt = lc_now_us() - t0;
-        if (rc != LC_OK) {
-            w->errors++;
-            continue;
-        }
-        if (w->n == w->cap) {
-            w->cap = w->cap ? w->cap * 2 : 65536;
-            w->lat_us = realloc(w->lat_us, w->cap * sizeof *w->lat_us);
-        }
-        w->lat_us[w->n++] = dt;
+        /* An answer for the one transfer that is not "ok" is a failure too. */
+        json_t *res = rc == LC_OK && rep.ok ? json_object_get(rep.body, "results") : NULL;
+        const char *r = json_string_value(json_object_get(json_array_get(res, 0), "result"));
+        bench_done(w, r && !strcmp(r, "ok"), dt);
+        json_decref(body);
+        lc_reply_clear(&rep);
     }
     lc_bus_client_destroy(&cli);
     return NULL;
 }
 
-static int s_cmp(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: bench_ledger ENDPOINT [clients] [seconds] [members] [partners]\n");
+    ledger_bench_t b = {
+        .endpoint = bench_opt_str(argc, argv, "endpoint", NULL),
+        .members = (int)bench_opt(argc, argv, "members", 100000),
+        .partners = (int)bench_opt(argc, argv, "partners", 100),
+    };
+    const char *name = bench_opt_str(argc, argv, "name", "ledger");
+    int clients = (int)bench_opt(argc, argv, "clients", 64);
+    int seconds = (int)bench_opt(argc, argv, "seconds", 30);
+    int warmup = (int)bench_opt(argc, argv, "warmup", 5);
+    if (!b.endpoint || b.members < 2 || b.partners < 1 || clients < 1 || seconds < 1) {
+        fprintf(stderr, "usage: bench_ledger --endpoint=E [--name=ledger] [--clients=64]"
+                        " [--warmup=5] [--seconds=30] [--members=100000] [--partners=100] [--setup=1]"
+                        " [--op=transfer|ping]\n");
         return 2;
     }
-    s_endpoint = argv[1];
-    int clients = argc > 2 ? atoi(argv[2]) : 64;
-    s_seconds = argc > 3 ? atoi(argv[3]) : 30;
-    s_members = argc > 4 ? atoi(argv[4]) : 100000;
-    s_partners = argc > 5 ? atoi(argv[5]) : 100;
     lc_log_init("bench", LC_LOG_ERROR, 2);
-    void *zctx = zmq_ctx_new();
-    int64_t t0 = lc_mono_ms();
-    s_setup(zctx);
-    fprintf(stderr, "bench: %d members funded in %lld ms\n", s_members,
-            (long long)(lc_mono_ms() - t0));
-    worker_t *w = calloc((size_t)clients, sizeof *w);
-    for (int i = 0; i < clients; i++) {
-        w[i].zctx = zctx;
-        w[i].seed = (unsigned)(i * 7919 + 1);
-        pthread_create(&w[i].thread, NULL, s_work, &w[i]);
+    b.zctx = zmq_ctx_new();
+    int rc = LC_OK;
+    if (bench_opt(argc, argv, "setup", 1)) {
+        int64_t t0 = lc_mono_ms();
+        rc = s_setup(&b);
+        fprintf(stderr, "bench_ledger: %d members created and funded in %lld ms\n", b.members,
+                (long long)(lc_mono_ms() - t0));
     }
-    int64_t start = lc_mono_ms();
-    while (lc_mono_ms() - start < s_seconds * 1000LL)
-        usleep(100000);
-    s_stop = 1;
-    int64_t elapsed = lc_mono_ms() - start;
-    size_t total = 0;
-    long errors = 0;
-    for (int i = 0; i < clients; i++) {
-        pthread_join(w[i].thread, NULL);
-        total += w[i].n;
-        errors += w[i].errors;
+    if (rc != LC_OK) {
+        fprintf(stderr, "bench_ledger: setup failed: %s\n", lc_strerror(rc));
+        zmq_ctx_term(b.zctx);
+        return 1;
     }
-    int64_t *all = malloc((total ? total : 1) * sizeof *all);
-    size_t k = 0;
-    for (int i = 0; i < clients; i++) {
-        memcpy(all + k, w[i].lat_us, w[i].n * sizeof *all);
-        k += w[i].n;
-        free(w[i].lat_us);
-    }
-    qsort(all, total, sizeof *all, s_cmp);
-    double p50 = total ? all[total / 2] / 1000.0 : 0, p99 = total ? all[total * 99 / 100] / 1000.0 : 0;
-    printf("{\"name\":\"ledger\",\"ops_per_s\":%.0f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
-           "\"errors\":%ld}\n",
-           total * 1000.0 / (double)elapsed, p50, p99, errors);
-    free(all);
-    free(w);
-    zmq_ctx_term(zctx);
-    return 0;
+    bool ping = !strcmp(bench_opt_str(argc, argv, "op", "transfer"), "ping");
+    int status = bench_run(name, clients, warmup, seconds, 1, ping ? s_ping : s_work, &b);
+    zmq_ctx_term(b.zctx);
+    return status;
 }
