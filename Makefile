@@ -49,9 +49,12 @@ LIBCOMMON_SRC := \
 	libcommon/lc_members_msg.c \
 	libcommon/lc_api.c \
 	libcommon/lc_db.c \
+	libcommon/lc_curve.c \
 	libcommon/lc_bus.c \
 	libcommon/lc_period.c \
-	libcommon/lc_journal.c
+	libcommon/lc_tiers.c \
+	libcommon/lc_journal.c \
+	libcommon/lc_jconsumer.c
 
 # Everything of the ledger except main.c, so unit tests can link the state machine.
 LEDGER_SRC := \
@@ -94,7 +97,16 @@ SETTLEMENT_SRC := \
 	services/settlement/st_redeem.c \
 	services/settlement/st_return.c \
 	services/settlement/st_grant.c \
-	services/settlement/st_coupon.c
+	services/settlement/st_coupon.c \
+	services/settlement/st_statement_rules.c \
+	services/settlement/st_statement_store.c \
+	services/settlement/st_statement_feed.c \
+	services/settlement/st_statement.c \
+	services/settlement/st_period.c \
+	services/settlement/st_reconcile.c \
+	services/settlement/st_audit.c \
+	services/settlement/st_adjust.c \
+	services/settlement/st_tier.c
 
 DONATION_SRC := \
 	services/donation/dn_arith.c \
@@ -114,9 +126,17 @@ GATEWAY_SRC := \
 	services/gateway/gw_limit.c \
 	services/gateway/gw_metrics.c \
 	services/gateway/gw_routes.c \
+	services/gateway/gw_csv.c \
+	services/gateway/gw_admin_log.c \
 	services/gateway/gw_local.c \
 	services/gateway/gw_dispatch.c \
 	services/gateway/gw_http.c
+
+# The admin and finance CLI (an HTTP client: libcurl). It renders --all exports with
+# the gateway's CSV layer (gw_csv.c), so there is one CSV renderer.
+COALCTL_SRC := \
+	services/coalctl/cc_http.c \
+	services/coalctl/cc_cmds.c
 
 UNIT_TESTS := \
 	test_id \
@@ -124,6 +144,7 @@ UNIT_TESTS := \
 	test_log \
 	test_config \
 	test_bus \
+	test_curve \
 	test_codec \
 	test_envelope \
 	test_proto_contract \
@@ -136,17 +157,21 @@ UNIT_TESTS := \
 	test_members_seal \
 	test_settlement_arith \
 	test_settlement_msg \
+	test_statement_rules \
 	test_donation_arith \
 	test_donation_receipt \
 	test_donation_msg \
 	test_gateway \
+	test_gateway_csv \
 	test_period \
+	test_tiers \
 	test_fuzz_regressions
 
 INTEGRATION_TESTS := \
 	test_ledger_guarantees \
 	test_ledger_privileges \
 	test_ledger_random \
+	test_ledger_resident \
 	test_ledger_crash \
 	test_members \
 	test_members_data_protection \
@@ -155,6 +180,8 @@ INTEGRATION_TESTS := \
 	test_settlement \
 	test_settlement_expiry \
 	test_settlement_coupons \
+	test_settlement_statements \
+	test_settlement_tiers \
 	test_donation \
 	test_donation_privileges \
 	test_privileges
@@ -166,8 +193,15 @@ E2E_TESTS := \
 	test_gateway_hostile \
 	test_authz_matrix \
 	test_faults \
+	test_bus_curve \
+	test_faults_pg \
 	test_journey \
 	test_coupons \
+	test_statements \
+	test_audit \
+	test_coalctl \
+	test_tiers_e2e \
+	test_fraud_limits \
 	test_donation_e2e \
 	test_members_privacy
 
@@ -181,23 +215,25 @@ SETTLEMENT_A  := $(if $(SETTLEMENT_SRC),$(O)/libsettlement.a)
 DONATION_A    := $(if $(DONATION_SRC),$(O)/libdonation.a)
 GATEWAY_A     := $(if $(GATEWAY_SRC),$(O)/libgateway.a)
 SERVICE_A     := $(SETTLEMENT_A) $(DONATION_A) $(MEMBERS_A) $(GATEWAY_A) $(LEDGER_A)
-TESTLIB_OBJ   := $(O)/tests/lib/harness.o
+TESTLIB_OBJ   := $(O)/tests/lib/harness.o $(O)/tests/lib/apicall.o
 UNIT_LIB_OBJ  := $(O)/tests/lib/catalogue.o
 BINS          := $(O)/bin/ledger $(O)/bin/buscall \
                  $(if $(MEMBERS_SRC),$(O)/bin/members) \
                  $(if $(SETTLEMENT_SRC),$(O)/bin/settlement) \
                  $(if $(DONATION_SRC),$(O)/bin/donation) \
-                 $(if $(GATEWAY_SRC),$(O)/bin/gateway)
+                 $(if $(GATEWAY_SRC),$(O)/bin/gateway) \
+                 $(O)/bin/coalctl
 UNIT_BINS     := $(UNIT_TESTS:%=$(O)/tests/unit/%)
 INTEG_BINS    := $(INTEGRATION_TESTS:%=$(O)/tests/integration/%)
 E2E_BINS      := $(E2E_TESTS:%=$(O)/tests/e2e/%)
+BENCH_BINS    := $(O)/bin/bench_ledger $(O)/bin/bench_sql $(O)/bin/bench_http
 
 .PHONY: all tests check run bootstrap clean format bench
 .SECONDARY:
 .DEFAULT_GOAL := all
 
 all: $(BINS)
-tests: $(BINS) $(UNIT_BINS) $(INTEG_BINS) $(E2E_BINS) $(O)/bin/bench_ledger
+tests: $(BINS) $(UNIT_BINS) $(INTEG_BINS) $(E2E_BINS) $(BENCH_BINS)
 
 bootstrap:
 	@deploy/bootstrap.sh
@@ -223,6 +259,7 @@ $(O)/tests/%.o: CFLAGS += -Iservices/ledger -Iservices/members -Iservices/settle
 # Only the gateway speaks HTTP (libmicrohttpd); only tests and tools are HTTP clients.
 $(O)/services/gateway/%.o: PKG_CFLAGS += $(shell pkg-config --cflags libmicrohttpd)
 $(O)/tests/e2e/%.o: PKG_CFLAGS += $(shell pkg-config --cflags libcurl)
+$(O)/tests/bench/%.o: PKG_CFLAGS += $(shell pkg-config --cflags libcurl)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -273,14 +310,36 @@ $(O)/bin/gateway: $(O)/services/gateway/main.o $(GATEWAY_A) $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libmicrohttpd) -o $@
 
+$(O)/services/coalctl/%.o: PKG_CFLAGS += $(shell pkg-config --cflags libcurl)
+$(O)/services/coalctl/%.o: CFLAGS += -Iservices/gateway
+$(O)/bin/coalctl: $(O)/services/coalctl/main.o $(COALCTL_SRC:%.c=$(O)/%.o) \
+                  $(O)/services/gateway/gw_csv.o $(LIBCOMMON_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl) -o $@
+
 $(O)/bin/buscall: $(O)/services/buscall/main.o $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
 
-# Load generators for `make bench` (issue 7); built with the tests so they keep compiling.
-$(O)/bin/bench_ledger: $(O)/tests/bench/bench_ledger.o $(LIBCOMMON_A)
+# ---- benchmark (issue 7) ------------------------------------------------------------
+#
+#   make bench   build release, then run every scenario of tests/bench/bench.sh against
+#                one local PostgreSQL (fsync=on, synchronous_commit=on); prints the
+#                table and writes var/bench/results.json (docs/PERFORMANCE.md)
+#
+# The load clients are built with the tests so they keep compiling; `make check`
+# runs a 10-second smoke run of the same script (tests/run.sh).
+bench: bootstrap
+	@$(MAKE) --no-print-directory BUILD=release all $(BENCH_BINS)
+	@tests/bench/bench.sh $(O)
+
+$(O)/bin/bench_%: $(O)/tests/bench/bench_%.o $(O)/tests/bench/bench_common.o $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(O)/bin/bench_http: $(O)/tests/bench/bench_http.o $(O)/tests/bench/bench_common.o $(LIBCOMMON_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl) -o $@
 
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(UNIT_LIB_OBJ) $(SERVICE_A) $(LIBCOMMON_A)
 	@mkdir -p $(@D)
@@ -297,7 +356,7 @@ $(O)/tests/e2e/test_authz_matrix: $(O)/tests/e2e/test_authz_matrix.o $(O)/tests/
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl) $(TEST_LIBS) -o $@
 
-$(O)/tests/e2e/%: $(O)/tests/e2e/%.o $(O)/tests/lib/e2e.o $(TESTLIB_OBJ) $(LIBCOMMON_A)
+$(O)/tests/e2e/%: $(O)/tests/e2e/%.o $(O)/tests/lib/e2e.o $(O)/tests/lib/faultload.o $(TESTLIB_OBJ) $(LIBCOMMON_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(shell pkg-config --libs libcurl) $(TEST_LIBS) -o $@
 

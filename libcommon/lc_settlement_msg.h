@@ -16,6 +16,7 @@
 #include "lc_api.h"
 #include "lc_codec.h"
 #include "lc_id.h"
+#include "lc_ledger_msg.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -44,6 +45,10 @@ enum {
     ST_CODE_PREPAY = 7,     /* prepayment -> issuance: a prepaid partner buys points */
     ST_CODE_EXPIRY = 8,     /* member -> breakage: a lot's remaining points expired
                                (ledger.expire_lots; flags expiry, user_data = the lot) */
+    ST_CODE_TIER_BONUS = 9, /* promotion -> member: the member's tier bonus on an earn,
+                               linked with its base transfer (user_data = the earn) */
+    ST_CODE_ADJUSTMENT = 10, /* adjustment <-> member: a four-eyes correction, credit
+                                or debit (user_data = the adjustment) */
 };
 
 /* Ledger account codes of a partner's accounts (account `code`, user_data = partner). */
@@ -54,6 +59,7 @@ enum {
     ST_ACCOUNT_BREAKAGE = 4, /* the coalition's breakage account (st_breakage_account) */
     ST_ACCOUNT_PROMOTION = 5, /* the coalition's promotion account (st_promotion_account) */
     ST_ACCOUNT_SUPPLIER = 6,  /* a supplier's funding account (st_supplier_account) */
+    ST_ACCOUNT_ADJUSTMENT = 7, /* the coalition's adjustment account (st_adjustment_account) */
 };
 
 /* The coalition's breakage account, kind coalition_breakage, which receives expired
@@ -339,6 +345,154 @@ typedef struct st_expire_now_rep {
     int64_t points; /* points they held, now on the breakage account */
 } st_expire_now_rep_t;
 
+/* ---- tiers (internal: operators and tests) ----------------------------------------- */
+
+typedef struct st_tier_review_req {
+    lc_id_t member_id;
+    int64_t as_of; /* evaluate as of this time; 0 (absent) = now */
+} st_tier_review_req_t;
+
+typedef struct st_tier_review_rep {
+    int64_t tier;              /* index into tiers.names (lc_tiers.h), 0 = lowest */
+    int64_t qualifying_points; /* base points earned in the 12 months up to as_of */
+} st_tier_review_rep_t;
+
+/* ---- statements, period close, reconciliation (st_statement*.c, st_period.c,
+ * st_reconcile.c; the rules: services/settlement/README.md "Statements") ---------- */
+
+#define ST_PERIOD_LEN 7 /* "YYYY-MM" */
+
+/* Who a statement is for. */
+typedef enum st_party {
+    ST_PARTY_PARTNER = 1,   /* billed for points issued, credited for points redeemed */
+    ST_PARTY_SUPPLIER = 2,  /* a supplier funding coupon bonuses */
+    ST_PARTY_COALITION = 3, /* the coalition: promotions, tier bonuses, adjustments,
+                               breakage */
+} st_party_t;
+extern const lc_name_t st_party_names[];
+
+/* What a statement line is: one journal entry seen from one party's account. The
+ * values are stored (settlement.statement_lines.category): append, never renumber. */
+typedef enum st_line_category {
+    ST_LINE_ISSUED = 1,         /* base earn posted, pending earn matured, grant */
+    ST_LINE_REVERSED = 2,       /* a return reversing issued points */
+    ST_LINE_REDEEMED = 3,       /* a captured redemption */
+    ST_LINE_REFUNDED = 4,       /* a refund of a captured redemption */
+    ST_LINE_BONUS_FUNDED = 5,   /* a coupon or tier bonus debited from the funder */
+    ST_LINE_BONUS_REVERSED = 6, /* a return reversing a bonus */
+    ST_LINE_MATCH = 7,          /* a partner's donation match (donation service) */
+    ST_LINE_PREPAID = 8,        /* points a prepaid partner bought (its budget) */
+    ST_LINE_EXPIRED = 9,        /* a lot's points expired to the breakage account */
+    ST_LINE_ADJUSTMENT = 10,    /* a four-eyes member adjustment */
+    ST_LINE_OTHER = 11,         /* an entry of a code statements do not know */
+} st_line_category_t;
+extern const lc_name_t st_line_category_names[];
+
+typedef enum st_line_side {
+    ST_SIDE_DEBIT = 1,  /* the party's account was debited (points went out of it) */
+    ST_SIDE_CREDIT = 2, /* the party's account was credited */
+} st_line_side_t;
+extern const lc_name_t st_line_side_names[];
+
+typedef enum st_statement_status {
+    ST_STATEMENT_OPEN = 1,  /* the month is not closed: lines may still come */
+    ST_STATEMENT_FINAL = 2, /* closed: the figures never change */
+} st_statement_status_t;
+extern const lc_name_t st_statement_status_names[];
+
+/* One line of a statement: a journal entry as one party sees it. */
+typedef struct st_statement_line {
+    int64_t seq;            /* the journal entry */
+    lc_id_t transfer_id;
+    int64_t code;           /* the entry's transfer code */
+    int category;           /* st_line_category_t */
+    int party;              /* st_party_t */
+    lc_id_t party_id;       /* partner or supplier; zero for the coalition */
+    int side;               /* st_line_side_t */
+    int64_t points;         /* the entry's amount */
+    int64_t amount_micros;  /* positive: the coalition owes the party */
+    int64_t fee_micros;     /* the coalition's fee on the line, half to even */
+    int64_t at;             /* the entry's timestamp */
+    char *entry_period;     /* the month of `at` */
+    bool correction;        /* billed in a later month: entry_period was closed */
+} st_statement_line_t;
+
+/* One party's statement of one month. */
+typedef struct st_statement {
+    int party;              /* st_party_t */
+    lc_id_t partner_id;     /* party partner */
+    lc_id_t supplier_id;    /* party supplier */
+    char *period;
+    int status;             /* st_statement_status_t */
+    int funding;            /* partners: st_funding_t */
+    int64_t issued_points, reversed_points, redeemed_points, refunded_points;
+    int64_t bonus_points_funded, bonus_points_reversed, match_points, prepaid_points;
+    int64_t expired_points, adjustment_points, other_points;
+    int64_t issue_charge_micros, redeem_credit_micros, fee_micros, net_micros;
+    int64_t budget_opening_points, budget_closing_points; /* prepaid partners */
+    int64_t line_count;
+    st_statement_line_t *lines; /* a page of them, seq order */
+    size_t nlines;
+    bool has_more;          /* more lines: pass the last seq as starting_after */
+} st_statement_t;
+
+/* GET /v1/statements/{period} as auditor or admin: every party's statement (without
+ * lines) and a page of every line. */
+typedef struct st_statements_rep {
+    char *period;
+    int status;
+    st_statement_t *statements;
+    size_t nstatements;
+    st_statement_line_t *lines;
+    size_t nlines;
+    bool has_more;
+} st_statements_rep_t;
+
+typedef struct st_close_rep {
+    char *period;
+    int status;           /* final */
+    int64_t closed_at;
+    int64_t journal_seq;  /* the statements' cursor at the close */
+    int64_t statements;   /* final statements written */
+} st_close_rep_t;
+
+/* One difference reconciliation found. */
+typedef enum st_diff_kind {
+    ST_DIFF_TOTALS = 1,        /* statement lines vs journal, by party and category */
+    ST_DIFF_FINAL = 2,         /* a final statement vs its lines */
+    ST_DIFF_UNKNOWN_CODE = 3,  /* an entry of a code statements do not know */
+    ST_DIFF_TRIAL_BALANCE = 4, /* the ledger's balances do not sum to zero */
+} st_diff_kind_t;
+extern const lc_name_t st_diff_kind_names[];
+
+typedef struct st_difference {
+    int kind;             /* st_diff_kind_t */
+    int party;            /* st_party_t, 0 when none */
+    lc_id_t party_id;
+    int category;         /* st_line_category_t, 0 when none */
+    char *figure;         /* which figure: points, amount_micros, fee_micros, a
+                             statement field, sum */
+    int64_t statement;    /* the statements' figure */
+    int64_t journal;      /* the journal's (or the lines', for kind final) */
+    int64_t seq;          /* unknown_code: the entry */
+    int64_t code;         /* unknown_code: its code */
+    char *message;        /* the difference in words */
+} st_difference_t;
+
+typedef struct st_reconcile_rep {
+    char *period;
+    bool ok;                  /* no difference */
+    int64_t journal_seq;      /* the journal's head when it was read */
+    int64_t statements_seq;   /* the statements' cursor */
+    int64_t entries_checked;  /* journal entries of the period */
+    int64_t trial_balance_sum;
+    st_difference_t *differences;
+    size_t ndifferences;
+} st_reconcile_rep_t;
+
+extern const lc_msgdesc_t st_statement_line_desc, st_statement_desc, st_statement_summary_desc,
+    st_statements_rep_desc, st_close_rep_desc, st_difference_desc, st_reconcile_rep_desc;
+
 /* ---- the members service's internal calls (settlement is the client) --------------- */
 
 typedef struct st_mb_resolve_card_req {
@@ -354,7 +508,15 @@ typedef struct st_mb_consume_code_req {
     lc_id_t member_id;
     char *code;
     lc_id_t use_id; /* a retry with the same use_id answers ok again */
+    int64_t points; /* the redemption's points (members' cooling-off rule) */
 } st_mb_consume_code_req_t;
+
+/* members.set_tier: request and reply (what members holds afterwards). */
+typedef struct st_mb_set_tier {
+    lc_id_t member_id;
+    int64_t tier;    /* index into tiers.names */
+    int64_t version; /* settlement's change counter: members keeps the highest */
+} st_mb_set_tier_t;
 
 /* Descriptors. */
 extern const lc_msgdesc_t st_earn_rate_desc, st_tariff_desc,
@@ -364,8 +526,9 @@ extern const lc_msgdesc_t st_earn_rate_desc, st_tariff_desc,
     st_capture_rep_desc, st_void_rep_desc, st_refund_req_desc, st_refund_rep_desc,
     st_return_req_desc, st_return_rep_desc, st_grant_req_desc, st_grant_rep_desc,
     st_empty_desc, st_funded_by_desc, st_create_coupon_req_desc, st_coupon_desc,
-    st_activate_rep_desc, st_expire_now_req_desc, st_expire_now_rep_desc, st_mb_resolve_card_req_desc, st_mb_resolve_card_rep_desc,
-    st_mb_consume_code_req_desc;
+    st_activate_rep_desc, st_expire_now_req_desc, st_expire_now_rep_desc,
+    st_tier_review_req_desc, st_tier_review_rep_desc, st_mb_resolve_card_req_desc,
+    st_mb_resolve_card_rep_desc, st_mb_consume_code_req_desc, st_mb_set_tier_desc;
 
 /* A message type: name, request body (for API calls: the "request" member), reply. */
 typedef struct st_msgtype {
@@ -395,10 +558,139 @@ const st_msgtype_t *st_msgtype_find(const char *type);
 #define ST_TYPE_EXPIRE_NOW "settlement.expire_now"
 #define ST_TYPE_CREATE_COUPON "settlement.create_coupon"
 #define ST_TYPE_ACTIVATE_COUPON "settlement.activate_coupon"
+#define ST_TYPE_STATEMENT "settlement.statement"
+#define ST_TYPE_CLOSE_PERIOD "settlement.close_period"
+#define ST_TYPE_RECONCILE "settlement.reconcile"
+#define ST_TYPE_TIER_REVIEW "settlement.tier_review"
 
 #define ST_MB_RESOLVE_CARD "members.resolve_card"
 #define ST_MB_CONSUME_CODE "members.consume_code"
 #define ST_MB_PING "members.ping"
+#define ST_MB_SET_TIER "members.set_tier"
+
+/* ---- audit (finance) and four-eyes adjustments (st_audit.c, st_adjust.c) ---------- */
+
+/* The coalition's adjustment account, kind operator, code ST_ACCOUNT_ADJUSTMENT, no
+ * overdraft limit: the other side of every four-eyes adjustment (its balance is
+ * the net of all adjustments, negative when members were given points). Derived
+ * like the breakage account, label "adjustment"; created on the first approval. */
+void st_adjustment_account(lc_id_t *out);
+
+#define ST_REASON_MAX 500 /* bytes of an adjustment's reason */
+
+/* Accounts and balance of one ledger kind (trial balance). */
+typedef struct st_kind_total {
+    int64_t accounts;
+    int64_t balance;
+} st_kind_total_t;
+
+/* by_kind of the trial balance: one member per ledger kind (zeros when the kind has
+ * no account), in ld_kind_t order, so st_by_kind_slot() finds a kind's total. */
+typedef struct st_by_kind {
+    st_kind_total_t member, partner_issuance, partner_redemption, partner_prepayment,
+        supplier_funding, coalition_promotion, coalition_breakage, charity, charity_pool,
+        payout_clearing, operator_;
+} st_by_kind_t;
+/* The total of kind (ld_kind_t) in b; NULL for an unknown kind. */
+st_kind_total_t *st_by_kind_slot(st_by_kind_t *b, int kind);
+
+typedef struct st_trial_balance {
+    int64_t sum; /* always 0 */
+    int64_t accounts;
+    st_by_kind_t by_kind;
+    int64_t journal_seq;
+    uint8_t chain_head[LC_SHA256_LEN];
+} st_trial_balance_t;
+
+/* GET /v1/audit/journal: a page of ledger entries (ld_entry_t, proto/README.md 8.1). */
+typedef struct st_journal_page {
+    ld_entry_t *entries;
+    size_t nentries;
+    int64_t head_seq; /* the journal's last seq */
+    bool has_more;    /* ask again with after_seq = the last entry's seq */
+} st_journal_page_t;
+
+/* What one issuer funded that members still hold. */
+typedef struct st_liability_figures {
+    int64_t outstanding_points;
+    int64_t pending_points;
+    lc_money_t value;
+    int64_t breakage_estimate_points;
+} st_liability_figures_t;
+
+typedef struct st_liability_partner {
+    lc_id_t partner_id;
+    st_liability_figures_t f;
+} st_liability_partner_t;
+
+typedef struct st_liability_other {
+    lc_id_t account_id; /* the funding account */
+    int kind;           /* its ld_kind_t */
+    st_liability_figures_t f;
+} st_liability_other_t;
+
+typedef struct st_breakage {
+    int64_t expired_points; /* all expiries in the journal */
+    int64_t used_points;    /* points members spent for good (redeemed, donated, ...) */
+    int64_t rate_ppm;       /* expired / (expired + used), parts per million, rounded down */
+    int64_t estimate_points;
+    lc_money_t estimate_value;
+} st_breakage_t;
+
+typedef struct st_liability {
+    int64_t outstanding_points; /* members' posted points: in lots, or held by
+                                   redemptions not yet captured */
+    int64_t reserved_points;    /* the part of outstanding held by redemptions */
+    int64_t pending_points;     /* earned, not yet spendable (pending_days) */
+    int64_t untraced_points;    /* in lots no issuing credit can be found for */
+    int64_t debt_points;        /* members' debt from returns (not a liability) */
+    lc_money_t value;           /* (outstanding + pending) x the point value */
+    st_liability_partner_t *by_partner;
+    size_t nby_partner;
+    st_liability_other_t *by_other_issuer;
+    size_t nby_other_issuer;
+    st_breakage_t breakage;
+    int64_t journal_seq;        /* the figures are as of this entry */
+} st_liability_t;
+
+typedef enum st_adjustment_status {
+    ST_ADJ_PENDING = 1, /* pending_approval: proposed, not decided */
+    ST_ADJ_POSTED = 2,  /* approved and booked */
+    ST_ADJ_REFUSED = 3, /* approved, but the ledger refused it (e.g. not enough points) */
+} st_adjustment_status_t;
+extern const lc_name_t st_adjustment_status_names[];
+
+typedef struct st_adjustment_req {
+    lc_id_t member_id;
+    int64_t points; /* signed, not 0 */
+    char *reason;
+} st_adjustment_req_t;
+
+typedef struct st_adjustment {
+    lc_id_t id;
+    lc_id_t member_id;
+    int64_t points;
+    char *reason;
+    int status;             /* st_adjustment_status_t */
+    lc_id_t proposed_by;    /* the API key that proposed it */
+    int64_t proposed_at;
+    lc_id_t approved_by;    /* the API key that approved it */
+    int64_t approved_at;
+    lc_id_t transfer_id;    /* the ledger transfer, once approved */
+    char *refusal;          /* status refused: the API error code it got */
+} st_adjustment_t;
+
+extern const lc_msgdesc_t st_kind_total_desc, st_by_kind_desc, st_trial_balance_desc,
+    st_journal_page_desc, st_liability_partner_desc, st_liability_other_desc, st_breakage_desc,
+    st_liability_desc, st_adjustment_req_desc, st_adjustment_desc;
+
+#define ST_TYPE_AUDIT_TRIAL_BALANCE "settlement.audit_trial_balance"
+#define ST_TYPE_AUDIT_JOURNAL "settlement.audit_journal"
+#define ST_TYPE_AUDIT_VERIFY "settlement.audit_verify"
+#define ST_TYPE_AUDIT_LIABILITY "settlement.audit_liability"
+#define ST_TYPE_PROPOSE_ADJUSTMENT "settlement.propose_adjustment"
+#define ST_TYPE_APPROVE_ADJUSTMENT "settlement.approve_adjustment"
+#define ST_TYPE_GET_ADJUSTMENT "settlement.get_adjustment"
 
 /* Decodes only the members of obj that desc defines (a tolerant reader for replies
  * of other services, which may grow fields). Otherwise as lc_codec_decode. */

@@ -7,6 +7,7 @@
 #include "lc_log.h"
 #include "lc_time.h"
 #include "st_store.h"
+#include "st_tier.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,6 +93,32 @@ const char *st_caller_partner_id(st_call_t *c, lc_id_t *id)
     return e;
 }
 
+const char *st_plain_decode(const lc_msgdesc_t *desc, const json_t *body, void *out, char *msg,
+                            size_t msglen)
+{
+    lc_codec_err_t err;
+    int rc = lc_codec_decode(desc, body, out, &err);
+    if (rc == LC_ERR_INVALID) {
+        snprintf(msg, msglen, "%s", err.message);
+        return err.code ? err.code : LC_E_INVALID_FIELD;
+    }
+    if (rc != LC_OK) {
+        snprintf(msg, msglen, "cannot decode the request: %s", lc_strerror(rc));
+        return LC_E_INTERNAL;
+    }
+    return NULL;
+}
+
+const char *st_plain_reply(const lc_msgdesc_t *desc, const void *in, json_t **reply, char *msg,
+                           size_t msglen)
+{
+    *reply = lc_codec_encode(desc, in);
+    if (*reply)
+        return NULL;
+    snprintf(msg, msglen, "cannot encode the reply");
+    return LC_E_INTERNAL;
+}
+
 /* ---- dispatch ---------------------------------------------------------------------- */
 
 static const struct {
@@ -111,6 +138,16 @@ static const struct {
     {ST_TYPE_GRANT, st_h_grant},
     {ST_TYPE_CREATE_COUPON, st_h_create_coupon},
     {ST_TYPE_ACTIVATE_COUPON, st_h_activate_coupon},
+    {ST_TYPE_AUDIT_TRIAL_BALANCE, st_h_audit_trial_balance},
+    {ST_TYPE_AUDIT_JOURNAL, st_h_audit_journal},
+    {ST_TYPE_AUDIT_VERIFY, st_h_audit_verify},
+    {ST_TYPE_AUDIT_LIABILITY, st_h_audit_liability},
+    {ST_TYPE_PROPOSE_ADJUSTMENT, st_h_propose_adjustment},
+    {ST_TYPE_APPROVE_ADJUSTMENT, st_h_approve_adjustment},
+    {ST_TYPE_GET_ADJUSTMENT, st_h_get_adjustment},
+    {ST_TYPE_STATEMENT, st_h_statement},
+    {ST_TYPE_CLOSE_PERIOD, st_h_close_period},
+    {ST_TYPE_RECONCILE, st_h_reconcile},
 };
 
 /* Serves one parsed request; returns NULL with *reply, or an error code. */
@@ -127,6 +164,8 @@ static const char *s_handle(st_server_t *s, const lc_request_t *req, json_t **re
     }
     if (strcmp(req->type, ST_TYPE_EXPIRE_NOW) == 0) /* ledger only: no database needed */
         return st_expire_now(s, req->request_id, req->body, reply, msg, msglen);
+    if (strcmp(req->type, ST_TYPE_TIER_REVIEW) == 0) /* internal, plain body */
+        return st_tier_review(s, req->request_id, req->body, reply, msg, msglen);
     st_handler_fn fn = NULL;
     for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++)
         if (strcmp(s_routes[i].type, req->type) == 0)
@@ -223,11 +262,22 @@ int st_server_open(st_server_t *s, const st_config_t *cfg)
     }
     s->next_sweep_ms = lc_mono_ms();
     s->next_expire_ms = lc_mono_ms(); /* the first tick creates the breakage account */
+    s->next_tier_ms = lc_mono_ms();
     return LC_OK;
 }
 
 int st_server_run(st_server_t *s, volatile int *stop)
 {
+    s->statements = (st_stmt_feed_t){.run = {.zctx = s->zctx,
+                                             .conninfo = s->cfg.conninfo,
+                                             .publish = s->cfg.ledger_publish,
+                                             .ledger = s->cfg.ledger_connect,
+                                             .stop = stop},
+                                     .point_value_micros = s->cfg.point_value_cents * 10000};
+    if (st_stmt_feed_start(&s->statements) != LC_OK) {
+        lc_error(NULL, "cannot start the statements' journal consumer");
+        return LC_ERR_IO;
+    }
     while (!*stop) {
         int64_t now = lc_mono_ms();
         if (now >= s->next_sweep_ms) {
@@ -240,7 +290,13 @@ int st_server_run(st_server_t *s, volatile int *stop)
             st_expire_tick(s); /* sets next_expire_ms */
             now = lc_mono_ms();
         }
+        if (now >= s->next_tier_ms) {
+            st_tier_tick(s); /* sets next_tier_ms */
+            now = lc_mono_ms();
+        }
         int64_t next = s->next_sweep_ms < s->next_expire_ms ? s->next_sweep_ms : s->next_expire_ms;
+        if (s->next_tier_ms < next)
+            next = s->next_tier_ms;
         int64_t wait = next - now;
         if (wait > ST_POLL_MS)
             wait = ST_POLL_MS;
@@ -248,6 +304,7 @@ int st_server_run(st_server_t *s, volatile int *stop)
             wait = 1;
         s_serve_one(s, (int)wait);
     }
+    st_stmt_feed_join(&s->statements);
     return LC_OK;
 }
 

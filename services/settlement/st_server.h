@@ -23,7 +23,9 @@
 #include "lc_db.h"
 #include "lc_ledger_msg.h"
 #include "lc_settlement_msg.h"
+#include "lc_tiers.h"
 #include "st_arith.h"
+#include "st_statement.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -45,6 +47,9 @@ typedef struct st_config {
     const char *conninfo;        /* libpq conninfo of role coal_settlement (settlement.db) */
     const char *ledger_connect;  /* the ledger's ROUTER (ledger.connect) */
     const char *members_connect; /* the members service's ROUTER (members.connect) */
+    const char *ledger_publish;  /* the ledger's journal PUB (ledger.publish): statements */
+    int64_t period_offset_s;     /* added to the clock that decides whether a month has
+                                    ended (settlement.period_offset_s: drills, tests) */
     const char *currency;        /* the coalition's currency, e.g. EUR (settlement.currency) */
     int64_t min_redemption;      /* smallest redemption, points (settlement.min_redemption) */
     int64_t point_value_cents;   /* value of one point (settlement.point_value_cents) */
@@ -55,6 +60,10 @@ typedef struct st_config {
                                     expiry.cutoff) */
     int64_t expire_interval_ms;  /* how often due lots are expired (expiry.sweep_interval_ms) */
     int64_t expire_batch;        /* lots per ledger.expire_lots call (expiry.batch) */
+    lc_tiers_t tiers;            /* tiers.names, tiers.thresholds, tiers.multipliers_bps */
+    int64_t tier_interval_ms;    /* how often the tier sweep runs (tiers.review_interval_ms) */
+    int64_t daily_redemption_cap; /* points per member per UTC day, 0 = none
+                                     (settlement.daily_redemption_cap) */
 } st_config_t;
 
 typedef struct st_server {
@@ -66,8 +75,11 @@ typedef struct st_server {
     lc_db_t *db;                 /* settlement schema, role coal_settlement (owned) */
     int64_t next_sweep_ms;       /* monotonic time of the next maturation sweep */
     int64_t next_expire_ms;      /* monotonic time of the next expiry sweep round */
+    int64_t next_tier_ms;        /* monotonic time of the next tier sweep (st_tier_tick) */
     bool breakage_ready;         /* the breakage account is known to exist in the ledger */
+    bool promotion_ready;        /* so is the promotion account (tier bonuses) */
     uint64_t requests;           /* requests served, for the exit log line */
+    st_stmt_feed_t statements;   /* the journal consumer writing statement lines */
 } st_server_t;
 
 /* One request being served: what every handler gets. Owned by the loop. */
@@ -120,6 +132,22 @@ const char *st_h_return(st_call_t *c, json_t **reply);
 const char *st_h_grant(st_call_t *c, json_t **reply);
 const char *st_h_create_coupon(st_call_t *c, json_t **reply);
 const char *st_h_activate_coupon(st_call_t *c, json_t **reply);
+/* finance (st_audit.c) and four-eyes adjustments (st_adjust.c) */
+const char *st_h_audit_trial_balance(st_call_t *c, json_t **reply);
+const char *st_h_audit_journal(st_call_t *c, json_t **reply);
+const char *st_h_audit_verify(st_call_t *c, json_t **reply);
+const char *st_h_audit_liability(st_call_t *c, json_t **reply);
+const char *st_h_propose_adjustment(st_call_t *c, json_t **reply);
+const char *st_h_approve_adjustment(st_call_t *c, json_t **reply);
+const char *st_h_get_adjustment(st_call_t *c, json_t **reply);
+const char *st_h_statement(st_call_t *c, json_t **reply);
+const char *st_h_close_period(st_call_t *c, json_t **reply);
+const char *st_h_reconcile(st_call_t *c, json_t **reply);
+
+/* The {period} path parameter: *text ("YYYY-MM", borrowed) or invalid_request. */
+const char *st_period_param(st_call_t *c, const char **text);
+/* The time against which months are judged: now + cfg.period_offset_s. */
+int64_t st_period_now(const st_server_t *s);
 
 /* Loads the calling partner (role partner) into *p; forbidden for other roles or an
  * unknown partner. Clear *p with lc_codec_clear(&st_partner_desc, p). */
@@ -139,6 +167,13 @@ int64_t st_expiry_of(const st_server_t *s, int64_t now);
 void st_expire_tick(st_server_t *s);
 /* Serves settlement.expire_now (internal, plain body): NULL with *reply, or an
  * envelope error code with msg filled. */
+/* Internal types with a plain body (not an API call): decode strictly (envelope
+ * codes missing_field, invalid_field, unknown_field with msg) and encode the reply
+ * (internal on NOMEM). */
+const char *st_plain_decode(const lc_msgdesc_t *desc, const json_t *body, void *out, char *msg,
+                            size_t msglen);
+const char *st_plain_reply(const lc_msgdesc_t *desc, const void *in, json_t **reply, char *msg,
+                           size_t msglen);
 const char *st_expire_now(st_server_t *s, const char *rid, const json_t *body, json_t **reply,
                           char *msg, size_t msglen);
 

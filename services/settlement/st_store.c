@@ -414,7 +414,8 @@ int st_store_refusal_get(st_server_t *s, const lc_id_t *transfer, char *code, si
 #define EARN_COLS                                                                                  \
     "id, partner_id, member_id, amount, eligible, points, status, transfer_id, hold_id, "          \
     "credit_id, expires_at, available_at, created_at, returned_amount, reversed_points, "    \
-    "bonus_points"
+    "bonus_points, tier, tier_bps, tier_bonus_points, tier_transfer_id, tier_basis_amount, "  \
+    "tier_reversed_points"
 
 static void s_earn_row(const lc_dbres_t *r, int row, st_earn_row_t *e)
 {
@@ -434,6 +435,12 @@ static void s_earn_row(const lc_dbres_t *r, int row, st_earn_row_t *e)
     e->returned_amount = g_i64(r, row, 13);
     e->reversed_points = g_i64(r, row, 14);
     e->bonus_points = g_i64(r, row, 15);
+    e->tier = (int)g_i64(r, row, 16);
+    e->tier_bps = g_i64(r, row, 17);
+    e->tier_bonus_points = g_i64(r, row, 18);
+    e->tier_transfer_id = g_id(r, row, 19);
+    e->tier_basis_amount = g_i64(r, row, 20);
+    e->tier_reversed_points = g_i64(r, row, 21);
 }
 
 int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *receipt_id,
@@ -455,6 +462,11 @@ int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *rec
     p_i64(&prm, e->available_at);
     p_i64(&prm, e->created_at);
     p_i64(&prm, e->bonus_points);
+    p_i64(&prm, e->tier);
+    p_i64(&prm, e->tier_bps);
+    p_i64(&prm, e->tier_bonus_points);
+    p_id(&prm, &e->tier_transfer_id);
+    p_i64(&prm, e->tier_basis_amount);
     int rc = lc_db_begin(s->db);
     if (rc != LC_OK)
         return rc;
@@ -462,8 +474,10 @@ int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *rec
     rc = s_exec(s,
                 "INSERT INTO settlement.earns (id, partner_id, member_id, receipt_id, amount, "
                 "eligible, points, status, transfer_id, hold_id, credit_id, expires_at, "
-                "available_at, created_at, bonus_points) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                "$8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING RETURNING 1",
+                "available_at, created_at, bonus_points, tier, tier_bps, tier_bonus_points, "
+                "tier_transfer_id, tier_basis_amount) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                "$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) "
+                "ON CONFLICT (id) DO NOTHING RETURNING 1",
                 &prm, &r);
     /* A row inserted by a concurrent twin: its coupon rows are there too. */
     bool fresh = rc == LC_OK && lc_dbres_rows(r) == 1;
@@ -544,13 +558,17 @@ int st_store_earn_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
     return LC_OK;
 }
 
-int st_store_earn_posted(st_server_t *s, const lc_id_t *id, const lc_id_t *post)
+int st_store_earn_posted(st_server_t *s, const st_earn_row_t *e, const lc_id_t *post)
 {
     params_t prm = {.n = 0};
-    p_id(&prm, id);
+    p_id(&prm, &e->id);
     p_id(&prm, post);
+    p_i64(&prm, e->tier_bonus_points);
+    p_id(&prm, &e->tier_transfer_id);
+    p_i64(&prm, e->tier_basis_amount);
     return s_exec(s,
-                  "UPDATE settlement.earns SET status = 1, credit_id = $2, hold_id = NULL "
+                  "UPDATE settlement.earns SET status = 1, credit_id = $2, hold_id = NULL, "
+                  "tier_bonus_points = $3, tier_transfer_id = $4, tier_basis_amount = $5 "
                   "WHERE id = $1 AND status = 2",
                   &prm, NULL);
 }
@@ -627,19 +645,22 @@ int st_store_return_insert_bonus(st_server_t *s, const st_return_row_t *r,
         p_id(&prm, &r->transfer_id);
         p_i64(&prm, r->created_at);
         p_i64(&prm, r->bonus_points_reversed);
+        p_i64(&prm, r->tier_points_reversed);
         rc = s_exec(s,
                     "INSERT INTO settlement.returns (id, earn_id, partner_id, amount, "
-                    "points_reversed, transfer_id, created_at, bonus_points_reversed) VALUES "
-                    "($1, $2, $3, $4, $5, $6, $7, $8)",
+                    "points_reversed, transfer_id, created_at, bonus_points_reversed, "
+                    "tier_points_reversed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     &prm, NULL);
         params_t u = {.n = 0};
         p_id(&u, &r->earn_id);
         p_i64(&u, r->amount);
         p_i64(&u, r->points_reversed);
+        p_i64(&u, r->tier_points_reversed);
         if (rc == LC_OK)
             rc = s_exec(s,
                         "UPDATE settlement.earns SET returned_amount = returned_amount + $2, "
-                        "reversed_points = reversed_points + $3 WHERE id = $1",
+                        "reversed_points = reversed_points + $3, tier_reversed_points = "
+                        "tier_reversed_points + $4 WHERE id = $1",
                         &u, NULL);
         params_t b = {.n = 0};
         p_id(&b, &r->earn_id);
@@ -665,7 +686,8 @@ int st_store_return_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partne
     int rc = s_one_by_id(
         s,
         "SELECT id, earn_id, partner_id, amount, points_reversed, transfer_id, void_id, "
-        "created_at, bonus_points_reversed FROM settlement.returns WHERE id = $1 AND "
+        "created_at, bonus_points_reversed, tier_points_reversed FROM settlement.returns "
+        "WHERE id = $1 AND "
         "partner_id = $2",
         id, partner, &res);
     if (rc != LC_OK)
@@ -679,7 +701,139 @@ int st_store_return_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partne
     r->void_id = g_id(res, 0, 6);
     r->created_at = g_i64(res, 0, 7);
     r->bonus_points_reversed = g_i64(res, 0, 8);
+    r->tier_points_reversed = g_i64(res, 0, 9);
     lc_dbres_free(&res);
+    return LC_OK;
+}
+
+int st_store_redeemed_since(st_server_t *s, const lc_id_t *member, int64_t since,
+                            int64_t *points)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, member);
+    p_i64(&prm, since);
+    lc_dbres_t *r = NULL;
+    int rc = s_one(s,
+                   "SELECT COALESCE(SUM(CASE status WHEN 1 THEN points WHEN 2 THEN "
+                   "captured_points ELSE 0 END), 0) FROM settlement.redemptions "
+                   "WHERE member_id = $1 AND created_at >= $2",
+                   &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    *points = g_i64(r, 0, 0);
+    lc_dbres_free(&r);
+    return LC_OK;
+}
+
+/* ---- member tiers ------------------------------------------------------------------ */
+
+#define TIER_COLS                                                                                  \
+    "member_id, tier, qualifying_points, changed_at, reviewed_period, version, pushed_version"
+
+static void s_tier_row(const lc_dbres_t *r, int row, st_tier_row_t *t)
+{
+    t->member_id = g_id(r, row, 0);
+    t->tier = (int)g_i64(r, row, 1);
+    t->qualifying_points = g_i64(r, row, 2);
+    t->changed_at = g_i64(r, row, 3);
+    t->reviewed_period = (int)g_i64(r, row, 4);
+    t->version = g_i64(r, row, 5);
+    t->pushed_version = g_i64(r, row, 6);
+}
+
+int st_store_tier_get(st_server_t *s, const lc_id_t *member, st_tier_row_t *t)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, member);
+    lc_dbres_t *r = NULL;
+    int rc = s_one(s, "SELECT " TIER_COLS " FROM settlement.member_tiers WHERE member_id = $1",
+                   &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    s_tier_row(r, 0, t);
+    lc_dbres_free(&r);
+    return LC_OK;
+}
+
+int st_store_tier_points(st_server_t *s, const lc_id_t *member, int64_t after, int64_t until,
+                         int64_t *points)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, member);
+    p_i64(&prm, after);
+    p_i64(&prm, until);
+    lc_dbres_t *r = NULL;
+    int rc = s_one(s,
+                   "SELECT COALESCE(SUM(points - reversed_points), 0) FROM settlement.earns "
+                   "WHERE member_id = $1 AND created_at > $2 AND created_at <= $3",
+                   &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    *points = g_i64(r, 0, 0);
+    lc_dbres_free(&r);
+    return LC_OK;
+}
+
+int st_store_tier_put(st_server_t *s, const st_tier_row_t *t, int64_t old_version)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, &t->member_id);
+    p_i64(&prm, t->tier);
+    p_i64(&prm, t->qualifying_points);
+    p_i64(&prm, t->changed_at);
+    p_i64(&prm, t->reviewed_period);
+    p_i64(&prm, t->version);
+    p_i64(&prm, old_version);
+    lc_dbres_t *r = NULL;
+    /* Compare-and-set on version: two settlement processes evaluating one member at
+     * once cannot both apply a change; the loser reads again. */
+    int rc = s_exec(s,
+                    old_version == 0
+                        ? "INSERT INTO settlement.member_tiers (member_id, tier, "
+                          "qualifying_points, changed_at, reviewed_period, version) SELECT "
+                          "$1::uuid, $2::smallint, $3::bigint, $4::bigint, $5::integer, "
+                          "$6::bigint WHERE $7::bigint = 0 ON CONFLICT (member_id) DO "
+                          "NOTHING RETURNING 1"
+                        : "UPDATE settlement.member_tiers SET tier = $2, qualifying_points = $3, "
+                          "changed_at = $4, reviewed_period = $5, version = $6 WHERE member_id "
+                          "= $1 AND version = $7 RETURNING 1",
+                    &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    rc = lc_dbres_rows(r) == 1 ? LC_OK : LC_ERR_CONFLICT;
+    lc_dbres_free(&r);
+    return rc;
+}
+
+int st_store_tier_pushed(st_server_t *s, const lc_id_t *member, int64_t version)
+{
+    params_t prm = {.n = 0};
+    p_id(&prm, member);
+    p_i64(&prm, version);
+    return s_exec(s,
+                  "UPDATE settlement.member_tiers SET pushed_version = GREATEST(pushed_version, "
+                  "LEAST($2, version)) WHERE member_id = $1",
+                  &prm, NULL);
+}
+
+int st_store_tiers_due(st_server_t *s, int period, int max, st_tier_row_t *out, size_t *n)
+{
+    *n = 0;
+    params_t prm = {.n = 0};
+    p_i64(&prm, period);
+    p_i64(&prm, max);
+    lc_dbres_t *r = NULL;
+    int rc = s_exec(s,
+                    "(SELECT " TIER_COLS " FROM settlement.member_tiers WHERE tier > 0 AND "
+                    "reviewed_period < $1 LIMIT $2) UNION (SELECT " TIER_COLS " FROM "
+                    "settlement.member_tiers WHERE pushed_version < version LIMIT $2) LIMIT $2",
+                    &prm, &r);
+    if (rc != LC_OK)
+        return rc;
+    int rows = lc_dbres_rows(r);
+    for (int i = 0; i < rows && i < max; i++)
+        s_tier_row(r, i, &out[(*n)++]);
+    lc_dbres_free(&r);
     return LC_OK;
 }
 

@@ -21,7 +21,24 @@ typedef struct st_earn_row {
     int64_t expires_at, available_at, created_at;
     int64_t returned_amount, reversed_points;
     int64_t bonus_points;  /* the sum of its coupon bonuses (earn_coupons) */
+    int tier;              /* the member's tier when it was earned (lc_tiers.h index) */
+    int64_t tier_bps;      /* that tier's multiplier (10000: no tier bonus) */
+    int64_t tier_bonus_points;    /* the tier bonus credited (a pending earn: at maturity) */
+    lc_id_t tier_transfer_id;     /* its transfer promotion -> member; zero when none */
+    int64_t tier_basis_amount;    /* cents of the earn the tier bonus was computed on */
+    int64_t tier_reversed_points; /* of the tier bonus, reversed by returns so far */
 } st_earn_row_t;
+
+/* A member's tier state (settlement.member_tiers, deploy/migrations/settlement/
+ * 003_tiers.sql). */
+typedef struct st_tier_row {
+    lc_id_t member_id;
+    int tier;
+    int64_t qualifying_points; /* at the last evaluation */
+    int64_t changed_at;
+    int reviewed_period;       /* YYYYMM of the last monthly review */
+    int64_t version, pushed_version;
+} st_tier_row_t;
 
 /* One coupon code an earn presented (settlement.earn_coupons). */
 typedef struct st_earn_coupon_row {
@@ -47,7 +64,8 @@ typedef struct st_redemption_row {
 typedef struct st_return_row {
     lc_id_t id, earn_id, partner_id;
     int64_t amount, points_reversed;
-    int64_t bonus_points_reversed; /* coupon bonuses reversed */
+    int64_t bonus_points_reversed; /* coupon and tier bonuses reversed */
+    int64_t tier_points_reversed;  /* of those, the tier bonus */
     lc_id_t transfer_id, void_id;
     int64_t created_at;
 } st_return_row_t;
@@ -97,8 +115,9 @@ int st_store_earn_coupons(st_server_t *s, const lc_id_t *earn, st_earn_coupon_ro
 /* partner NULL: any partner's earn. */
 int st_store_earn_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
                       st_earn_row_t *e);
-/* Marks a pending earn posted by post (the post transfer). */
-int st_store_earn_posted(st_server_t *s, const lc_id_t *id, const lc_id_t *post);
+/* Marks a pending earn posted by post (the post transfer), with the tier bonus
+ * credited with it (e->tier_bonus_points, tier_transfer_id, tier_basis_amount). */
+int st_store_earn_posted(st_server_t *s, const st_earn_row_t *e, const lc_id_t *post);
 /* Up to max pending earns whose available_at <= now, soonest first. */
 int st_store_earns_due(st_server_t *s, int64_t now, int max, st_earn_row_t *out, size_t *n);
 
@@ -110,6 +129,28 @@ int st_store_return_insert(st_server_t *s, const st_return_row_t *r, const lc_id
 /* Same, also adding rev[i] to the reversed points of coupon row bonus[i] (n rows). */
 int st_store_return_insert_bonus(st_server_t *s, const st_return_row_t *r,
                                  const st_earn_coupon_row_t *bonus, const int64_t *rev, size_t n);
+
+/* Points of the member's redemptions authorized at or after since that still count:
+ * held (authorized) or captured. */
+int st_store_redeemed_since(st_server_t *s, const lc_id_t *member, int64_t since,
+                            int64_t *points);
+
+/* ---- member tiers (st_tier.c) ------------------------------------------------------ */
+
+/* The member's tier row; LC_ERR_NOT_FOUND when the member never rose above the lowest. */
+int st_store_tier_get(st_server_t *s, const lc_id_t *member, st_tier_row_t *t);
+/* The member's base points earned in (after, until]: points - reversed_points of its
+ * earns created in that span. */
+int st_store_tier_points(st_server_t *s, const lc_id_t *member, int64_t after, int64_t until,
+                         int64_t *points);
+/* Writes t if the stored row still has version old_version (0: there is no row yet).
+ * LC_ERR_CONFLICT when another writer got there first (read again and retry). */
+int st_store_tier_put(st_server_t *s, const st_tier_row_t *t, int64_t old_version);
+/* Records that members acknowledged version of the member's tier. */
+int st_store_tier_pushed(st_server_t *s, const lc_id_t *member, int64_t version);
+/* Up to max rows that need work: a review (tier above the lowest, reviewed before
+ * period) or a push (pushed_version < version). */
+int st_store_tiers_due(st_server_t *s, int period, int max, st_tier_row_t *out, size_t *n);
 
 /* ---- coupons ----------------------------------------------------------------------- */
 

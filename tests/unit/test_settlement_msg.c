@@ -31,6 +31,14 @@ static const tc_enum_t s_enums[] = {
     {st_coupon_kind_names, "coupon_kind"},
     {st_funder_names, "funder"},
     {st_member_status_names, "member_status"},
+    {st_adjustment_status_names, "adjustment_status"},
+    {st_party_names, "party"},
+    {st_line_category_names, "line_category"},
+    {st_line_side_names, "line_side"},
+    {st_statement_status_names, "statement_status"},
+    {st_diff_kind_names, "difference_kind"},
+    {ld_kind_names, "kind"},             /* the ledger's, in audit replies */
+    {ld_entry_type_names, "entry_type"}, /* the ledger's journal entries (audit journal) */
 };
 #define N_ENUMS (sizeof s_enums / sizeof s_enums[0])
 
