@@ -90,6 +90,7 @@ SETTLEMENT_SRC := \
 	services/settlement/st_ledger.c \
 	services/settlement/st_members.c \
 	services/settlement/st_server.c \
+	services/settlement/st_threads.c \
 	services/settlement/st_partners.c \
 	services/settlement/st_earn.c \
 	services/settlement/st_mature.c \
@@ -180,6 +181,7 @@ INTEGRATION_TESTS := \
 	test_settlement \
 	test_settlement_expiry \
 	test_settlement_coupons \
+	test_settlement_concurrency \
 	test_settlement_statements \
 	test_settlement_tiers \
 	test_donation \

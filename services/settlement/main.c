@@ -31,6 +31,9 @@ static void s_usage(FILE *out)
             "  members.connect               COAL_MEMBERS_CONNECT               tcp://127.0.0.1:7111\n"
             "  ledger.publish                COAL_LEDGER_PUBLISH                tcp://127.0.0.1:7102 (the\n"
             "                                                                   journal: statements)\n"
+            "  settlement.workers            COAL_SETTLEMENT_WORKERS            8 (requests served at\n"
+            "                                                                   once, 1..64; each has\n"
+            "                                                                   its own connection)\n"
             "  settlement.currency           COAL_SETTLEMENT_CURRENCY           EUR\n"
             "  settlement.min_redemption     COAL_SETTLEMENT_MIN_REDEMPTION     200 (points)\n"
             "  settlement.point_value_cents  COAL_SETTLEMENT_POINT_VALUE_CENTS  1\n"
@@ -116,6 +119,8 @@ int main(int argc, char **argv)
     if (lc_service_int(cfg, "settlement.daily_redemption_cap", 100000, 0, LC_API_POINTS_MAX,
                        &sc.daily_redemption_cap) != 0)
         bad = 1;
+    if (lc_service_int(cfg, "settlement.workers", ST_WORKERS, 1, ST_WORKERS_MAX, &sc.workers) != 0)
+        bad = 1;
     if (lc_service_int(cfg, "tiers.review_interval_ms", 60000, 10, 86400000,
                        &sc.tier_interval_ms) != 0)
         bad = 1;
@@ -140,9 +145,9 @@ int main(int argc, char **argv)
     st_server_t srv;
     int rc = st_server_open(&srv, &sc);
     if (rc == LC_OK) {
-        lc_info(NULL, "settlement serving on %s (ledger %s, members %s; points expire after "
-                      "%d months%s%s; %zu tiers from %s to %s)",
-                sc.bind, sc.ledger_connect, sc.members_connect, sc.expiry.validity_months,
+        lc_info(NULL, "settlement serving on %s with %lld workers (ledger %s, members %s; points "
+                      "expire after %d months%s%s; %zu tiers from %s to %s)",
+                sc.bind, (long long)sc.workers, sc.ledger_connect, sc.members_connect, sc.expiry.validity_months,
                 sc.expiry.cutoff_month ? ", at the end of cut-off day " : "",
                 sc.expiry.cutoff_month ? cutoff : "", sc.tiers.n, lc_tiers_name(&sc.tiers, 0),
                 lc_tiers_name(&sc.tiers, (int)sc.tiers.n - 1));

@@ -102,13 +102,14 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
     memset(&req, 0, sizeof req);
     st_earn_coupon_row_t *crows = NULL;
     ld_transfer_t *chain = NULL;
+    st_earn_row_t row;
+    memset(&row, 0, sizeof row);
+    bool locked = false;
     if ((e = st_decode(c, &st_earn_req_desc, &req)))
         goto done;
     int64_t eligible = 0, points = 0;
     if ((e = s_compute(c, &p, &req, &eligible, &points)))
         goto done;
-    st_earn_row_t row;
-    memset(&row, 0, sizeof row);
     if ((e = st_derive(c, "earn", &row.id)))
         goto done;
     int rc = st_store_earn_get(c->srv, &row.id, &p.id, &row);
@@ -124,6 +125,9 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
     }
     if ((e = st_members_active(c, req.card_number, &row.member_id)))
         goto done;
+    /* From counting the member's coupon uses to writing this earn's (st_server.h). */
+    st_member_lock(c->srv, &row.member_id);
+    locked = true;
     row.partner_id = p.id;
     row.amount = req.amount.amount;
     row.eligible = eligible;
@@ -217,6 +221,8 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
     st_tier_evaluate(c->srv, c->rid, &row.member_id, row.created_at, NULL, NULL);
     e = s_reply(c, &row, crows, n, reply);
 done:
+    if (locked)
+        st_member_unlock(c->srv, &row.member_id);
     free(crows);
     free(chain);
     lc_codec_clear(&st_earn_req_desc, &req);

@@ -1,6 +1,6 @@
 /*
- * st_server.c: the request loop, dispatch and the helpers handlers share
- * (st_server.h).
+ * st_server.c: serving one request (dispatch, the serial lock), the member locks and
+ * the helpers handlers share (st_server.h). The threads are in st_threads.c.
  */
 #include "st_server.h"
 #include "lc_err.h"
@@ -121,59 +121,42 @@ const char *st_plain_reply(const lc_msgdesc_t *desc, const void *in, json_t **re
 
 /* ---- dispatch ---------------------------------------------------------------------- */
 
+/* parallel: the type runs without the serial lock (st_server.h says why that is safe
+ * for these: reads, and earns, which add rows keyed by their own id). */
 static const struct {
     const char *type;
     st_handler_fn fn;
+    bool parallel;
 } s_routes[] = {
-    {ST_TYPE_CREATE_PARTNER, st_h_create_partner},
-    {ST_TYPE_LIST_PARTNERS, st_h_list_partners},
-    {ST_TYPE_GET_PARTNER, st_h_get_partner},
-    {ST_TYPE_PREPAY, st_h_prepay},
-    {ST_TYPE_EARN, st_h_earn},
-    {ST_TYPE_AUTHORIZE, st_h_authorize},
-    {ST_TYPE_CAPTURE, st_h_capture},
-    {ST_TYPE_VOID, st_h_void},
-    {ST_TYPE_REFUND, st_h_refund},
-    {ST_TYPE_RETURN, st_h_return},
-    {ST_TYPE_GRANT, st_h_grant},
-    {ST_TYPE_CREATE_COUPON, st_h_create_coupon},
-    {ST_TYPE_ACTIVATE_COUPON, st_h_activate_coupon},
-    {ST_TYPE_AUDIT_TRIAL_BALANCE, st_h_audit_trial_balance},
-    {ST_TYPE_AUDIT_JOURNAL, st_h_audit_journal},
-    {ST_TYPE_AUDIT_VERIFY, st_h_audit_verify},
-    {ST_TYPE_AUDIT_LIABILITY, st_h_audit_liability},
-    {ST_TYPE_PROPOSE_ADJUSTMENT, st_h_propose_adjustment},
-    {ST_TYPE_APPROVE_ADJUSTMENT, st_h_approve_adjustment},
-    {ST_TYPE_GET_ADJUSTMENT, st_h_get_adjustment},
-    {ST_TYPE_STATEMENT, st_h_statement},
-    {ST_TYPE_CLOSE_PERIOD, st_h_close_period},
-    {ST_TYPE_RECONCILE, st_h_reconcile},
+    {ST_TYPE_CREATE_PARTNER, st_h_create_partner, false},
+    {ST_TYPE_LIST_PARTNERS, st_h_list_partners, true},
+    {ST_TYPE_GET_PARTNER, st_h_get_partner, true},
+    {ST_TYPE_PREPAY, st_h_prepay, false},
+    {ST_TYPE_EARN, st_h_earn, true},
+    {ST_TYPE_AUTHORIZE, st_h_authorize, false},
+    {ST_TYPE_CAPTURE, st_h_capture, false},
+    {ST_TYPE_VOID, st_h_void, false},
+    {ST_TYPE_REFUND, st_h_refund, false},
+    {ST_TYPE_RETURN, st_h_return, false},
+    {ST_TYPE_GRANT, st_h_grant, false},
+    {ST_TYPE_CREATE_COUPON, st_h_create_coupon, false},
+    {ST_TYPE_ACTIVATE_COUPON, st_h_activate_coupon, false},
+    {ST_TYPE_AUDIT_TRIAL_BALANCE, st_h_audit_trial_balance, true},
+    {ST_TYPE_AUDIT_JOURNAL, st_h_audit_journal, true},
+    {ST_TYPE_AUDIT_VERIFY, st_h_audit_verify, true},
+    {ST_TYPE_AUDIT_LIABILITY, st_h_audit_liability, true},
+    {ST_TYPE_PROPOSE_ADJUSTMENT, st_h_propose_adjustment, false},
+    {ST_TYPE_APPROVE_ADJUSTMENT, st_h_approve_adjustment, false},
+    {ST_TYPE_GET_ADJUSTMENT, st_h_get_adjustment, true},
+    {ST_TYPE_STATEMENT, st_h_statement, true},
+    {ST_TYPE_CLOSE_PERIOD, st_h_close_period, false},
+    {ST_TYPE_RECONCILE, st_h_reconcile, true},
 };
 
-/* Serves one parsed request; returns NULL with *reply, or an error code. */
-static const char *s_handle(st_server_t *s, const lc_request_t *req, json_t **reply, char *msg,
-                            size_t msglen)
+/* Serves an API call with handler fn. */
+static const char *s_handle_api(st_server_t *s, const lc_request_t *req, st_handler_fn fn,
+                                json_t **reply, char *msg, size_t msglen)
 {
-    if (strcmp(req->type, ST_TYPE_PING) == 0) {
-        if (json_object_size(req->body) != 0) {
-            snprintf(msg, msglen, "settlement.ping takes an empty body");
-            return LC_E_UNKNOWN_FIELD;
-        }
-        *reply = json_object();
-        return NULL;
-    }
-    if (strcmp(req->type, ST_TYPE_EXPIRE_NOW) == 0) /* ledger only: no database needed */
-        return st_expire_now(s, req->request_id, req->body, reply, msg, msglen);
-    if (strcmp(req->type, ST_TYPE_TIER_REVIEW) == 0) /* internal, plain body */
-        return st_tier_review(s, req->request_id, req->body, reply, msg, msglen);
-    st_handler_fn fn = NULL;
-    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++)
-        if (strcmp(s_routes[i].type, req->type) == 0)
-            fn = s_routes[i].fn;
-    if (!fn) {
-        snprintf(msg, msglen, "settlement does not serve %s", req->type);
-        return LC_E_UNKNOWN_TYPE;
-    }
     st_call_t c = {.srv = s, .rid = req->request_id, .msg = msg, .msglen = msglen};
     if (lc_api_req_parse(req->body, &c.api, msg, msglen) != LC_OK)
         return LC_API_INVALID_REQUEST;
@@ -196,125 +179,87 @@ static const char *s_handle(st_server_t *s, const lc_request_t *req, json_t **re
     return code;
 }
 
-/* Receives, serves and answers one request if one arrives within timeout_ms. */
-static void s_serve_one(st_server_t *s, int timeout_ms)
+/* Serves one parsed request; returns NULL with *reply, or an error code. */
+static const char *s_handle(st_server_t *s, const lc_request_t *req, json_t **reply, char *msg,
+                            size_t msglen)
 {
-    lc_bus_peer_t peer;
-    char *data;
-    size_t len;
-    if (lc_bus_server_recv(s->bus, &peer, &data, &len, timeout_ms) != LC_OK)
-        return;
+    if (strcmp(req->type, ST_TYPE_PING) == 0) {
+        if (json_object_size(req->body) != 0) {
+            snprintf(msg, msglen, "settlement.ping takes an empty body");
+            return LC_E_UNKNOWN_FIELD;
+        }
+        *reply = json_object();
+        return NULL;
+    }
+    const char *code;
+    if (strcmp(req->type, ST_TYPE_EXPIRE_NOW) == 0) { /* ledger only: no database needed */
+        pthread_mutex_lock(&s->locks->serial);
+        code = st_expire_now(s, req->request_id, req->body, reply, msg, msglen);
+        pthread_mutex_unlock(&s->locks->serial);
+        return code;
+    }
+    if (strcmp(req->type, ST_TYPE_TIER_REVIEW) == 0) { /* internal, plain body */
+        pthread_mutex_lock(&s->locks->serial);
+        code = st_tier_review(s, req->request_id, req->body, reply, msg, msglen);
+        pthread_mutex_unlock(&s->locks->serial);
+        return code;
+    }
+    for (size_t i = 0; i < sizeof s_routes / sizeof s_routes[0]; i++) {
+        if (strcmp(s_routes[i].type, req->type) != 0)
+            continue;
+        if (s_routes[i].parallel)
+            return s_handle_api(s, req, s_routes[i].fn, reply, msg, msglen);
+        pthread_mutex_lock(&s->locks->serial);
+        code = s_handle_api(s, req, s_routes[i].fn, reply, msg, msglen);
+        pthread_mutex_unlock(&s->locks->serial);
+        return code;
+    }
+    snprintf(msg, msglen, "settlement does not serve %s", req->type);
+    return LC_E_UNKNOWN_TYPE;
+}
+
+char *st_serve(st_server_t *s, const char *data, size_t len, size_t *outlen)
+{
     lc_request_t req;
     lc_codec_err_t cerr;
-    char *out = NULL;
-    size_t outlen = 0;
+    char *out;
+    *outlen = 0;
     if (lc_request_parse(data, len, &req, &cerr) != LC_OK) {
-        out = lc_reply_serialize_error(req.type, req.request_id, cerr.code, cerr.message, &outlen);
+        out = lc_reply_serialize_error(req.type, req.request_id, cerr.code, cerr.message, outlen);
     } else if (req.deadline_ms && req.deadline_ms < lc_now_ms()) {
         out = lc_reply_serialize_error(req.type, req.request_id, LC_E_DEADLINE,
-                                       "deadline passed before the request was served", &outlen);
+                                       "deadline passed before the request was served", outlen);
     } else {
         json_t *body = NULL;
         char msg[512] = "";
         const char *code = s_handle(s, &req, &body, msg, sizeof msg);
         if (code)
-            out = lc_reply_serialize_error(req.type, req.request_id, code, msg, &outlen);
+            out = lc_reply_serialize_error(req.type, req.request_id, code, msg, outlen);
         else
-            out = lc_reply_serialize_ok(req.type, req.request_id, body, &outlen);
+            out = lc_reply_serialize_ok(req.type, req.request_id, body, outlen);
         json_decref(body);
         s->requests++;
     }
-    if (out)
-        lc_bus_server_send(s->bus, &peer, out, outlen);
-    free(out);
     lc_request_clear(&req);
-    free(data);
+    return out;
 }
 
-/* ---- lifecycle --------------------------------------------------------------------- */
+/* ---- member locks ------------------------------------------------------------------ */
 
-int st_server_open(st_server_t *s, const st_config_t *cfg)
+static pthread_mutex_t *s_member_stripe(st_server_t *s, const lc_id_t *member)
 {
-    memset(s, 0, sizeof *s);
-    s->cfg = *cfg;
-    s->zctx = zmq_ctx_new();
-    if (!s->zctx)
-        return LC_ERR_IO;
-    char *err = NULL;
-    s->db = lc_db_connect(cfg->conninfo, &err);
-    if (!s->db) {
-        lc_error(NULL, "cannot connect to the settlement database: %s", err ? err : "?");
-        free(err);
-        return LC_ERR_UNAVAILABLE;
-    }
-    s->bus = lc_bus_server_new(s->zctx, cfg->bind, &err);
-    if (!s->bus) {
-        lc_error(NULL, "%s", err ? err : "cannot bind");
-        free(err);
-        return LC_ERR_IO;
-    }
-    s->ledger = lc_bus_client_new(s->zctx, cfg->ledger_connect);
-    s->members = lc_bus_client_new(s->zctx, cfg->members_connect);
-    if (!s->ledger || !s->members) {
-        lc_error(NULL, "cannot open clients for %s and %s", cfg->ledger_connect,
-                 cfg->members_connect);
-        return LC_ERR_IO;
-    }
-    s->next_sweep_ms = lc_mono_ms();
-    s->next_expire_ms = lc_mono_ms(); /* the first tick creates the breakage account */
-    s->next_tier_ms = lc_mono_ms();
-    return LC_OK;
+    uint32_t h = 2166136261u; /* FNV-1a over the id's bytes */
+    for (size_t i = 0; i < sizeof member->b; i++)
+        h = (h ^ member->b[i]) * 16777619u;
+    return &s->locks->member[h % ST_MEMBER_STRIPES];
 }
 
-int st_server_run(st_server_t *s, volatile int *stop)
+void st_member_lock(st_server_t *s, const lc_id_t *member)
 {
-    s->statements = (st_stmt_feed_t){.run = {.zctx = s->zctx,
-                                             .conninfo = s->cfg.conninfo,
-                                             .publish = s->cfg.ledger_publish,
-                                             .ledger = s->cfg.ledger_connect,
-                                             .stop = stop},
-                                     .point_value_micros = s->cfg.point_value_cents * 10000};
-    if (st_stmt_feed_start(&s->statements) != LC_OK) {
-        lc_error(NULL, "cannot start the statements' journal consumer");
-        return LC_ERR_IO;
-    }
-    while (!*stop) {
-        int64_t now = lc_mono_ms();
-        if (now >= s->next_sweep_ms) {
-            if (st_store_ensure(s) == LC_OK)
-                st_mature_sweep(s);
-            s->next_sweep_ms = lc_mono_ms() + s->cfg.mature_interval_ms;
-            now = lc_mono_ms();
-        }
-        if (now >= s->next_expire_ms) {
-            st_expire_tick(s); /* sets next_expire_ms */
-            now = lc_mono_ms();
-        }
-        if (now >= s->next_tier_ms) {
-            st_tier_tick(s); /* sets next_tier_ms */
-            now = lc_mono_ms();
-        }
-        int64_t next = s->next_sweep_ms < s->next_expire_ms ? s->next_sweep_ms : s->next_expire_ms;
-        if (s->next_tier_ms < next)
-            next = s->next_tier_ms;
-        int64_t wait = next - now;
-        if (wait > ST_POLL_MS)
-            wait = ST_POLL_MS;
-        if (wait < 1)
-            wait = 1;
-        s_serve_one(s, (int)wait);
-    }
-    st_stmt_feed_join(&s->statements);
-    return LC_OK;
+    pthread_mutex_lock(s_member_stripe(s, member));
 }
 
-void st_server_close(st_server_t *s)
+void st_member_unlock(st_server_t *s, const lc_id_t *member)
 {
-    lc_bus_client_destroy(&s->ledger);
-    lc_bus_client_destroy(&s->members);
-    lc_bus_server_destroy(&s->bus);
-    lc_db_destroy(&s->db);
-    if (s->zctx)
-        zmq_ctx_term(s->zctx);
-    s->zctx = NULL;
+    pthread_mutex_unlock(s_member_stripe(s, member));
 }

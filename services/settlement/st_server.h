@@ -4,10 +4,19 @@
  *
  * Settlement is the partners' side of the coalition: the partner registry and the
  * flows earn, redeem (authorize, capture, void, refund), return and grant, which it
- * turns into ledger transfers. It serves one request at a time from its ROUTER
- * socket (a handler's calls to the ledger and members happen inside it), and between
- * requests posts pending earns whose waiting time is over (st_mature_sweep) and
- * expires due lots (st_expire_tick).
+ * turns into ledger transfers. A router thread hands each request from the ROUTER
+ * socket to one of settlement.workers threads, each with its own database connection
+ * and its own ledger and members clients (a copy of st_server_t), so requests that
+ * wait on the ledger, members or PostgreSQL overlap; a sweeper thread posts pending
+ * earns whose waiting time is over (st_mature_sweep), expires due lots
+ * (st_expire_tick) and reviews tiers (st_tier_tick). See st_threads.c.
+ *
+ * What runs at the same time: earns and reads run in parallel. Every other request
+ * and every sweep holds the process's serial lock, so among themselves they run one
+ * at a time exactly as in a single-threaded process, and an earn (which only adds a
+ * new row, keyed by its own id) cannot disturb what they read and then write. Earns
+ * of one member take that member's lock (st_member_lock): coupon uses are counted
+ * and then written, and must not be counted twice.
  *
  * Crash safety: every ledger id a request causes is derived from the API call's
  * idempotency key (lc_api_derive) or from an id derived so, the ledger is written
@@ -28,6 +37,7 @@
 #include "st_statement.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,6 +50,9 @@
 #define ST_LIST_DEFAULT 100          /* default "limit" of lists */
 #define ST_SWEEP_BATCH 100           /* pending earns posted per sweep round */
 #define ST_POLL_MS 200               /* longest wait for a request before checking stop */
+#define ST_WORKERS 8                 /* default of settlement.workers */
+#define ST_WORKERS_MAX 64
+#define ST_MEMBER_STRIPES 64         /* member locks (st_member_lock), hashed by id */
 #define ST_DAY_US (INT64_C(86400) * 1000000)
 
 typedef struct st_config {
@@ -64,21 +77,34 @@ typedef struct st_config {
     int64_t tier_interval_ms;    /* how often the tier sweep runs (tiers.review_interval_ms) */
     int64_t daily_redemption_cap; /* points per member per UTC day, 0 = none
                                      (settlement.daily_redemption_cap) */
+    int64_t workers;             /* request threads (settlement.workers) */
 } st_config_t;
 
+/* What the threads of one settlement process share (st_threads.c owns it). */
+typedef struct st_locks {
+    pthread_mutex_t serial;                     /* see the top of this file */
+    pthread_mutex_t member[ST_MEMBER_STRIPES];  /* st_member_lock */
+} st_locks_t;
+
+typedef struct st_threads st_threads_t;
+
+/* The process (what main.c opens) and, as copies, each thread's context: a worker's
+ * or the sweeper's copy owns its own db, ledger and members and borrows the rest. */
 typedef struct st_server {
     st_config_t cfg;             /* borrowed strings: they live in the caller's config */
-    void *zctx;                  /* the process's ZeroMQ context (owned) */
-    lc_bus_server_t *bus;        /* where requests arrive (owned) */
-    lc_bus_client_t *ledger;     /* Lazy Pirate client of the ledger (owned) */
-    lc_bus_client_t *members;    /* Lazy Pirate client of members (owned) */
-    lc_db_t *db;                 /* settlement schema, role coal_settlement (owned) */
+    void *zctx;                  /* the process's ZeroMQ context (owned by the process) */
+    lc_bus_server_t *bus;        /* where requests arrive (the process's; router only) */
+    st_threads_t *threads;       /* workers and sweeper (the process's) */
+    st_locks_t *locks;           /* shared by every copy (owned by threads) */
+    lc_bus_client_t *ledger;     /* Lazy Pirate client of the ledger (the copy's own) */
+    lc_bus_client_t *members;    /* Lazy Pirate client of members (the copy's own) */
+    lc_db_t *db;                 /* settlement schema, role coal_settlement (the copy's) */
     int64_t next_sweep_ms;       /* monotonic time of the next maturation sweep */
     int64_t next_expire_ms;      /* monotonic time of the next expiry sweep round */
     int64_t next_tier_ms;        /* monotonic time of the next tier sweep (st_tier_tick) */
     bool breakage_ready;         /* the breakage account is known to exist in the ledger */
     bool promotion_ready;        /* so is the promotion account (tier bonuses) */
-    uint64_t requests;           /* requests served, for the exit log line */
+    uint64_t requests;           /* requests served (by this copy; the process: all) */
     st_stmt_feed_t statements;   /* the journal consumer writing statement lines */
 } st_server_t;
 
@@ -96,10 +122,19 @@ typedef struct st_call {
  * code with c->msg filled. */
 typedef const char *(*st_handler_fn)(st_call_t *c, json_t **reply);
 
+/* Binds, connects every thread's context and starts nothing yet (st_threads.c). */
 int st_server_open(st_server_t *s, const st_config_t *cfg);
-/* Serves until *stop becomes non-zero. */
+/* Starts the threads and routes requests until *stop becomes non-zero. */
 int st_server_run(st_server_t *s, volatile int *stop);
 void st_server_close(st_server_t *s);
+
+/* Serves one request frame on a thread's context: parses the envelope, refuses an
+ * expired deadline, dispatches (taking the serial lock unless the type runs in
+ * parallel). Returns the reply frame (malloc'd, *outlen) or NULL (out of memory). */
+char *st_serve(st_server_t *s, const char *data, size_t len, size_t *outlen);
+/* Holds / releases the lock of one member's earns. */
+void st_member_lock(st_server_t *s, const lc_id_t *member);
+void st_member_unlock(st_server_t *s, const lc_id_t *member);
 
 /* ---- helpers for handlers (st_server.c) -------------------------------------------- */
 
