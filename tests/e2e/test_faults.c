@@ -1,13 +1,15 @@
 /*
- * test_faults.c: faults under load (issue 8, item 1). Four clients earn points
- * over HTTP, each request with its own Idempotency-Key, retrying the same key
- * after a 5xx or a lost connection until a definitive answer, while the test
+ * test_faults.c: faults under load (issue 8, item 1). Four clients earn and donate
+ * points over HTTP, each request with its own Idempotency-Key, retrying the same
+ * key after a 5xx or a lost connection until a definitive answer, while the test
  * kills the ledger, settlement, members and the gateway with SIGKILL, and
  * pauses settlement with SIGSTOP past the gateway's deadline. Afterwards the
- * checks of tests/lib/faultload.h: every acknowledged earn is in the books exactly
- * once, no refused earn was applied, the trial balance is zero, the hash chain and
- * the stored balances verify against the journal, members' history equals the
- * journal; and nothing was refused.
+ * checks of tests/lib/faultload.h: every acknowledged earn and donation is in the
+ * books exactly once, nothing refused was applied, the trial balance is zero, the
+ * hash chain and the stored balances verify against the journal, members' history
+ * equals the journal, the donation report equals the journal and the statements
+ * reconcile with it; and no earn was refused, no donation refused but for want of
+ * points.
  *
  * The PostgreSQL postmaster is shared by the whole test run (tests/run.sh), so
  * killing it is left to test_faults_pg.c, which runs a cluster of its own.
@@ -85,14 +87,20 @@ static void faults_every_acknowledged_earn_is_booked_exactly_once(void **state)
     fl_totals_t t;
     fl_stop(&s_load, &t);
     fl_check_books(&s_load, &t);
+    fl_check_figures(&s_load, &t);
     fprintf(stderr,
-            "test_faults: %d faults; %lld earns acknowledged (%lld points), %lld refused, %lld "
-            "retries, %lld lost connections; 0 lost, 0 doubled; history = journal\n",
+            "test_faults: %d faults; %lld earns acknowledged (%lld points), %lld refused; "
+            "%lld donations acknowledged (%lld points, %lld matched), %lld refused; %lld "
+            "retries, %lld lost connections; 0 lost, 0 doubled; history = journal, donation "
+            "report = journal, statements reconciled\n",
             faults, (long long)t.acked, (long long)t.points, (long long)t.refused,
-            (long long)t.retries, (long long)t.lost_connections);
+            (long long)t.don_acked, (long long)t.don_points, (long long)t.don_matched,
+            (long long)t.don_refused, (long long)t.retries, (long long)t.lost_connections);
     assert_int_equal(t.refused, 0);
+    assert_int_equal(t.don_unexpected, 0);
     /* Worth something only if the faults hit requests in flight. */
     assert_true(t.acked > 20);
+    assert_true(t.don_acked > 0);
     assert_true(t.retries > 0);
 }
 

@@ -3,8 +3,8 @@
  * item 1): SIGKILL of the PostgreSQL postmaster, then a restart of the cluster,
  * twice (a short and a long outage), and the journal subscriber (members' history
  * consumer) blocked with SIGSTOP and severed with SIGKILL and a restart, all while
- * four clients earn over HTTP and retry each request with its Idempotency-Key
- * until a definitive answer.
+ * four clients earn and donate over HTTP and retry each request with its
+ * Idempotency-Key until a definitive answer.
  *
  * The suite runs on a PostgreSQL cluster of its own (deploy/pg.sh under a private
  * COAL_VAR and port), never on the run's shared one. A service whose database
@@ -14,10 +14,12 @@
  * exited, and checks that only the ledger needed it.
  *
  * Afterwards the checks of tests/lib/faultload.h, as in test_faults: every
- * acknowledged earn is in the books exactly once, no refused earn was applied, the
- * trial balance is zero, the ledger's verify recomputes the chain and the stored
- * balances from the journal, and members' history holds exactly the journal's
- * member entries; and nothing was refused.
+ * acknowledged earn and donation is in the books exactly once, nothing refused was
+ * applied, the trial balance is zero, the ledger's verify recomputes the chain and
+ * the stored balances from the journal, members' history holds exactly the
+ * journal's member entries, the donation report equals the journal and the
+ * statements reconcile with it; and no earn was refused, no donation refused but
+ * for want of points.
  */
 #include "faultload.h"
 #include "lc_time.h"
@@ -100,8 +102,7 @@ static void s_pg_restart(void)
     int64_t deadline = lc_mono_ms() + PG_RESTART_MS;
     while (s_pg("start") != 0) {
         if (lc_mono_ms() > deadline)
-            fail_msg("PostgreSQL did not come back (%s/pg.sh.log, %s/pg/server.log)", s_var,
-                     s_var);
+            fail_msg("PostgreSQL did not come back (%s/pg.sh.log, %s/pg/server.log)", s_var, s_var);
         usleep(200 * 1000);
     }
 }
@@ -230,16 +231,22 @@ static void faults_pg_postmaster_kill_and_subscriber_cut_lose_nothing(void **sta
     fl_stop(&s_load, &t);
     s_supervise();
     fl_check_books(&s_load, &t);
+    fl_check_figures(&s_load, &t);
     fprintf(stderr,
             "test_faults_pg: %d faults (2 postmaster kills, subscriber blocked and severed); "
-            "%lld earns acknowledged (%lld points), %lld refused, %lld retries, %lld lost "
-            "connections; ledger restarted %d times, other services 0; 0 lost, 0 doubled; "
-            "history = journal\n",
+            "%lld earns acknowledged (%lld points), %lld refused; %lld donations acknowledged "
+            "(%lld points, %lld matched), %lld refused; %lld retries, %lld lost connections; "
+            "ledger restarted %d times, other services 0; 0 lost, 0 doubled; history = "
+            "journal, donation report = journal, statements reconciled\n",
             faults, (long long)t.acked, (long long)t.points, (long long)t.refused,
-            (long long)t.retries, (long long)t.lost_connections, s_restarts_ledger);
+            (long long)t.don_acked, (long long)t.don_points, (long long)t.don_matched,
+            (long long)t.don_refused, (long long)t.retries, (long long)t.lost_connections,
+            s_restarts_ledger);
     /* Nothing the clients were told failed, and the faults hit requests in flight. */
     assert_int_equal(t.refused, 0);
+    assert_int_equal(t.don_unexpected, 0);
     assert_true(t.acked > 20);
+    assert_true(t.don_acked > 0);
     assert_true(t.retries > 0);
 }
 
