@@ -49,6 +49,7 @@ LIBCOMMON_SRC := \
 	libcommon/lc_members_msg.c \
 	libcommon/lc_api.c \
 	libcommon/lc_db.c \
+	libcommon/lc_dbparams.c \
 	libcommon/lc_curve.c \
 	libcommon/lc_bus.c \
 	libcommon/lc_period.c \
@@ -141,6 +142,7 @@ COALCTL_SRC := \
 
 UNIT_TESTS := \
 	test_id \
+	test_dbparams \
 	test_crypto \
 	test_log \
 	test_config \

@@ -109,6 +109,14 @@ int lc_db_rollback(lc_db_t *db)
     return lc_db_exec(db, "ROLLBACK", 0, NULL, NULL);
 }
 
+int lc_db_end(lc_db_t *db, int rc)
+{
+    if (rc == LC_OK)
+        return lc_db_commit(db);
+    lc_db_rollback(db);
+    return rc;
+}
+
 const char *lc_db_sqlstate(const lc_db_t *db)
 {
     return db->sqlstate;

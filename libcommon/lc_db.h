@@ -37,6 +37,9 @@ int lc_db_begin(lc_db_t *db);
 int lc_db_commit(lc_db_t *db);
 /* Rolls back; safe to call when no transaction is open. */
 int lc_db_rollback(lc_db_t *db);
+/* Ends a transaction by the outcome of its work: commits when rc is LC_OK and
+ * returns the commit's result, else rolls back and returns rc unchanged. */
+int lc_db_end(lc_db_t *db, int rc);
 
 /* SQLSTATE of the last failed statement ("" when none) and its message. */
 const char *lc_db_sqlstate(const lc_db_t *db);

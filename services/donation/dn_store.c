@@ -3,57 +3,24 @@
  * only.
  */
 #include "dn_store.h"
+#include "lc_dbparams.h"
 #include "lc_err.h"
 #include "lc_log.h"
 #include "lc_time.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PARAMS 20
 #define UNIQUE_VIOLATION "23505"
 #define CHECK_VIOLATION "23514"
 
-/* Text parameters of one statement; values are copied into buf or borrowed. */
-typedef struct params {
-    char buf[MAX_PARAMS][LC_ID_STRLEN + 8];
-    const char *v[MAX_PARAMS];
-    int n;
-} params_t;
-
-static void p_id(params_t *p, const lc_id_t *id)
+/* Runs a statement on the service's connection. A unique or check violation is the
+ * caller's conflict (a duplicate or a rule the row breaks); other failures are
+ * logged here. */
+static int s_exec(dn_server_t *s, const char *sql, const lc_dbp_t *p, lc_dbres_t **out)
 {
-    if (!id || lc_id_is_zero(id)) {
-        p->v[p->n++] = NULL;
-        return;
-    }
-    lc_id_format(id, p->buf[p->n]);
-    p->v[p->n] = p->buf[p->n];
-    p->n++;
-}
-
-static void p_i64(params_t *p, int64_t x)
-{
-    snprintf(p->buf[p->n], sizeof p->buf[p->n], "%" PRId64, x);
-    p->v[p->n] = p->buf[p->n];
-    p->n++;
-}
-
-static void p_bool(params_t *p, bool b)
-{
-    p->v[p->n++] = b ? "true" : "false";
-}
-
-static void p_str(params_t *p, const char *s) /* borrowed; NULL is SQL NULL */
-{
-    p->v[p->n++] = s;
-}
-
-static int s_exec(dn_server_t *s, const char *sql, const params_t *p, lc_dbres_t **out)
-{
-    int rc = lc_db_exec(s->db, sql, p ? p->n : 0, p ? p->v : NULL, out);
+    int rc = lc_dbp_exec(s->db, sql, p, out);
     if (rc == LC_ERR_DB && (!strcmp(lc_db_sqlstate(s->db), UNIQUE_VIOLATION) ||
                             !strcmp(lc_db_sqlstate(s->db), CHECK_VIOLATION)))
         return LC_ERR_CONFLICT;
@@ -64,47 +31,9 @@ static int s_exec(dn_server_t *s, const char *sql, const params_t *p, lc_dbres_t
 }
 
 /* Runs a query expected to give at most one row; LC_ERR_NOT_FOUND for none. */
-static int s_one(dn_server_t *s, const char *sql, const params_t *p, lc_dbres_t **out)
+static int s_one(dn_server_t *s, const char *sql, const lc_dbp_t *p, lc_dbres_t **out)
 {
-    int rc = s_exec(s, sql, p, out);
-    if (rc == LC_OK && lc_dbres_rows(*out) == 0) {
-        lc_dbres_free(out);
-        return LC_ERR_NOT_FOUND;
-    }
-    return rc;
-}
-
-static int64_t g_i64(const lc_dbres_t *r, int row, int col)
-{
-    int64_t x = 0;
-    lc_dbres_i64(r, row, col, &x);
-    return x;
-}
-
-static lc_id_t g_id(const lc_dbres_t *r, int row, int col)
-{
-    lc_id_t id;
-    memset(&id, 0, sizeof id);
-    lc_dbres_id(r, row, col, &id);
-    return id;
-}
-
-static bool g_bool(const lc_dbres_t *r, int row, int col)
-{
-    const char *v = lc_dbres_get(r, row, col);
-    return v && v[0] == 't';
-}
-
-/* strdup of a cell; NULL for SQL NULL. *nomem set on allocation failure. */
-static char *g_str(const lc_dbres_t *r, int row, int col, bool *nomem)
-{
-    const char *v = lc_dbres_get(r, row, col);
-    if (!v)
-        return NULL;
-    char *d = strdup(v);
-    if (!d)
-        *nomem = true;
-    return d;
+    return lc_dbres_one(s_exec(s, sql, p, out), out);
 }
 
 int dn_store_ensure(dn_server_t *s)
@@ -123,17 +52,8 @@ int dn_store_ensure(dn_server_t *s)
     return LC_OK;
 }
 
-/* Ends a transaction: commit when rc is LC_OK, else roll back and keep rc. */
-static int s_end(dn_server_t *s, int rc)
-{
-    if (rc == LC_OK)
-        return lc_db_commit(s->db);
-    lc_db_rollback(s->db);
-    return rc;
-}
-
 /* Runs a statement that must touch exactly one row (RETURNING 1). */
-static int s_touch_one(dn_server_t *s, const char *sql, const params_t *p)
+static int s_touch_one(dn_server_t *s, const char *sql, const lc_dbp_t *p)
 {
     lc_dbres_t *r = NULL;
     int rc = s_exec(s, sql, p, &r);
@@ -151,27 +71,27 @@ static int s_charity_row(const lc_dbres_t *r, int row, dn_charity_t *c)
 {
     memset(c, 0, sizeof *c);
     bool nomem = false;
-    c->id = g_id(r, row, 0);
-    c->name = g_str(r, row, 1, &nomem);
-    c->registration_no = g_str(r, row, 2, &nomem);
-    c->verified = g_bool(r, row, 3);
-    c->payout_account = g_str(r, row, 4, &nomem);
-    c->account_id = g_id(r, row, 5);
-    c->created_at = g_i64(r, row, 6);
+    c->id = lc_dbcell_id(r, row, 0);
+    c->name = lc_dbcell_dup(r, row, 1, &nomem);
+    c->registration_no = lc_dbcell_dup(r, row, 2, &nomem);
+    c->verified = lc_dbcell_bool(r, row, 3);
+    c->payout_account = lc_dbcell_dup(r, row, 4, &nomem);
+    c->account_id = lc_dbcell_id(r, row, 5);
+    c->created_at = lc_dbcell_i64(r, row, 6);
     return nomem ? LC_ERR_NOMEM : LC_OK;
 }
 
 int dn_store_charity_insert(dn_server_t *s, const dn_charity_t *ch, const lc_id_t *created_by)
 {
-    params_t p = {.n = 0};
-    p_id(&p, &ch->id);
-    p_str(&p, ch->name);
-    p_str(&p, ch->registration_no);
-    p_bool(&p, ch->verified);
-    p_str(&p, ch->payout_account);
-    p_id(&p, &ch->account_id);
-    p_id(&p, created_by);
-    p_i64(&p, ch->created_at);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, &ch->id);
+    lc_dbp_str(&p, ch->name);
+    lc_dbp_str(&p, ch->registration_no);
+    lc_dbp_bool(&p, ch->verified);
+    lc_dbp_str(&p, ch->payout_account);
+    lc_dbp_id(&p, &ch->account_id);
+    lc_dbp_id(&p, created_by);
+    lc_dbp_i64(&p, ch->created_at);
     return s_exec(s,
                   "INSERT INTO donation.charities (" CHARITY_COLS ", created_by_key) "
                   "VALUES ($1, $2, $3, $4, $5, $6, $8, $7)",
@@ -180,8 +100,8 @@ int dn_store_charity_insert(dn_server_t *s, const dn_charity_t *ch, const lc_id_
 
 int dn_store_charity_get(dn_server_t *s, const lc_id_t *id, dn_charity_t *out)
 {
-    params_t p = {.n = 0};
-    p_id(&p, id);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, id);
     lc_dbres_t *r = NULL;
     int rc = s_one(s, "SELECT " CHARITY_COLS " FROM donation.charities WHERE id = $1", &p, &r);
     if (rc == LC_OK) {
@@ -198,9 +118,9 @@ int dn_store_charity_list(dn_server_t *s, const lc_id_t *after, int64_t limit, d
 {
     *out = NULL;
     *n = 0;
-    params_t p = {.n = 0};
-    p_id(&p, after);
-    p_i64(&p, limit);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, after);
+    lc_dbp_i64(&p, limit);
     lc_dbres_t *r = NULL;
     int rc = s_exec(s,
                     "SELECT " CHARITY_COLS " FROM donation.charities "
@@ -230,34 +150,34 @@ static int s_campaign_row(const lc_dbres_t *r, int row, dn_campaign_t *c)
 {
     memset(c, 0, sizeof *c);
     bool nomem = false;
-    c->id = g_id(r, row, 0);
-    c->charity_id = g_id(r, row, 1);
-    c->name = g_str(r, row, 2, &nomem);
-    c->goal_points = g_i64(r, row, 3);
-    c->starts_at = g_i64(r, row, 4);
-    c->ends_at = g_i64(r, row, 5);
-    c->match.partner_id = g_id(r, row, 6);
-    c->match.ratio_bps = g_i64(r, row, 7);
-    c->match.cap_points = g_i64(r, row, 8);
-    c->raised_points = g_i64(r, row, 9);
-    c->matched_points = g_i64(r, row, 10);
-    c->created_at = g_i64(r, row, 11);
+    c->id = lc_dbcell_id(r, row, 0);
+    c->charity_id = lc_dbcell_id(r, row, 1);
+    c->name = lc_dbcell_dup(r, row, 2, &nomem);
+    c->goal_points = lc_dbcell_i64(r, row, 3);
+    c->starts_at = lc_dbcell_i64(r, row, 4);
+    c->ends_at = lc_dbcell_i64(r, row, 5);
+    c->match.partner_id = lc_dbcell_id(r, row, 6);
+    c->match.ratio_bps = lc_dbcell_i64(r, row, 7);
+    c->match.cap_points = lc_dbcell_i64(r, row, 8);
+    c->raised_points = lc_dbcell_i64(r, row, 9);
+    c->matched_points = lc_dbcell_i64(r, row, 10);
+    c->created_at = lc_dbcell_i64(r, row, 11);
     return nomem ? LC_ERR_NOMEM : LC_OK;
 }
 
 int dn_store_campaign_insert(dn_server_t *s, const dn_campaign_t *cp)
 {
-    params_t p = {.n = 0};
-    p_id(&p, &cp->id);
-    p_id(&p, &cp->charity_id);
-    p_str(&p, cp->name);
-    p_i64(&p, cp->goal_points);
-    p_i64(&p, cp->starts_at);
-    p_i64(&p, cp->ends_at);
-    p_id(&p, &cp->match.partner_id);
-    p_i64(&p, cp->match.ratio_bps);
-    p_i64(&p, cp->match.cap_points);
-    p_i64(&p, cp->created_at);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, &cp->id);
+    lc_dbp_id(&p, &cp->charity_id);
+    lc_dbp_str(&p, cp->name);
+    lc_dbp_i64(&p, cp->goal_points);
+    lc_dbp_i64(&p, cp->starts_at);
+    lc_dbp_i64(&p, cp->ends_at);
+    lc_dbp_id(&p, &cp->match.partner_id);
+    lc_dbp_i64(&p, cp->match.ratio_bps);
+    lc_dbp_i64(&p, cp->match.cap_points);
+    lc_dbp_i64(&p, cp->created_at);
     return s_exec(s,
                   "INSERT INTO donation.campaigns (id, charity_id, name, goal_points, starts_at, "
                   "ends_at, match_partner_id, ratio_bps, cap_points, created_at) "
@@ -267,8 +187,8 @@ int dn_store_campaign_insert(dn_server_t *s, const dn_campaign_t *cp)
 
 int dn_store_campaign_get(dn_server_t *s, const lc_id_t *id, dn_campaign_t *out)
 {
-    params_t p = {.n = 0};
-    p_id(&p, id);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, id);
     lc_dbres_t *r = NULL;
     int rc = s_one(s, "SELECT " CAMPAIGN_COLS " FROM donation.campaigns WHERE id = $1", &p, &r);
     if (rc == LC_OK) {
@@ -285,10 +205,10 @@ int dn_store_campaign_list(dn_server_t *s, const lc_id_t *after, int64_t limit,
 {
     *out = NULL;
     *n = 0;
-    params_t p = {.n = 0};
-    p_id(&p, after);
-    p_i64(&p, limit);
-    p_id(&p, charity);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, after);
+    lc_dbp_i64(&p, limit);
+    lc_dbp_id(&p, charity);
     lc_dbres_t *r = NULL;
     int rc = s_exec(s,
                     "SELECT " CAMPAIGN_COLS " FROM donation.campaigns "
@@ -319,31 +239,31 @@ int dn_store_campaign_list(dn_server_t *s, const lc_id_t *after, int64_t limit,
 static void s_donation_row(const lc_dbres_t *r, int row, dn_donation_row_t *d)
 {
     memset(d, 0, sizeof *d);
-    d->id = g_id(r, row, 0);
-    d->member_id = g_id(r, row, 1);
-    d->charity_id = g_id(r, row, 2);
-    d->campaign_id = g_id(r, row, 3);
-    d->pool = g_bool(r, row, 4);
-    d->points = g_i64(r, row, 5);
-    d->matched_points = g_i64(r, row, 6);
-    d->match_partner_id = g_id(r, row, 7);
-    d->value_cents = g_i64(r, row, 8);
-    d->source = (int)g_i64(r, row, 9);
-    d->pledge_id = g_id(r, row, 10);
-    d->member_transfer = g_id(r, row, 11);
-    d->match_transfer = g_id(r, row, 12);
-    d->status = (int)g_i64(r, row, 13);
+    d->id = lc_dbcell_id(r, row, 0);
+    d->member_id = lc_dbcell_id(r, row, 1);
+    d->charity_id = lc_dbcell_id(r, row, 2);
+    d->campaign_id = lc_dbcell_id(r, row, 3);
+    d->pool = lc_dbcell_bool(r, row, 4);
+    d->points = lc_dbcell_i64(r, row, 5);
+    d->matched_points = lc_dbcell_i64(r, row, 6);
+    d->match_partner_id = lc_dbcell_id(r, row, 7);
+    d->value_cents = lc_dbcell_i64(r, row, 8);
+    d->source = (int)lc_dbcell_i64(r, row, 9);
+    d->pledge_id = lc_dbcell_id(r, row, 10);
+    d->member_transfer = lc_dbcell_id(r, row, 11);
+    d->match_transfer = lc_dbcell_id(r, row, 12);
+    d->status = (int)lc_dbcell_i64(r, row, 13);
     const char *refusal = lc_dbres_get(r, row, 14);
     snprintf(d->refusal, sizeof d->refusal, "%s", refusal ? refusal : "");
-    d->booked_at = lc_dbres_get(r, row, 15) ? g_i64(r, row, 15) : 0;
-    d->created_at = g_i64(r, row, 16);
+    d->booked_at = lc_dbres_get(r, row, 15) ? lc_dbcell_i64(r, row, 15) : 0;
+    d->created_at = lc_dbcell_i64(r, row, 16);
 }
 
 int dn_store_donated_since(dn_server_t *s, const lc_id_t *member, int64_t since, int64_t *points)
 {
-    params_t p = {.n = 0};
-    p_id(&p, member);
-    p_i64(&p, since);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, member);
+    lc_dbp_i64(&p, since);
     lc_dbres_t *r = NULL;
     int rc = s_one(s,
                    "SELECT COALESCE(SUM(points), 0) FROM donation.donations WHERE member_id = $1 "
@@ -351,15 +271,15 @@ int dn_store_donated_since(dn_server_t *s, const lc_id_t *member, int64_t since,
                    &p, &r);
     if (rc != LC_OK)
         return rc;
-    *points = g_i64(r, 0, 0);
+    *points = lc_dbcell_i64(r, 0, 0);
     lc_dbres_free(&r);
     return LC_OK;
 }
 
 int dn_store_donation_get(dn_server_t *s, const lc_id_t *id, dn_donation_row_t *out)
 {
-    params_t p = {.n = 0};
-    p_id(&p, id);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, id);
     lc_dbres_t *r = NULL;
     int rc = s_one(s, "SELECT " DONATION_COLS " FROM donation.donations WHERE id = $1", &p, &r);
     if (rc == LC_OK)
@@ -373,21 +293,21 @@ int dn_store_donation_reserve(dn_server_t *s, const dn_donation_row_t *d)
     int rc = lc_db_begin(s->db);
     if (rc != LC_OK)
         return rc;
-    params_t p = {.n = 0};
-    p_id(&p, &d->id);
-    p_id(&p, &d->member_id);
-    p_id(&p, &d->charity_id);
-    p_id(&p, &d->campaign_id);
-    p_bool(&p, d->pool);
-    p_i64(&p, d->points);
-    p_i64(&p, d->matched_points);
-    p_id(&p, &d->match_partner_id);
-    p_i64(&p, d->value_cents);
-    p_i64(&p, d->source);
-    p_id(&p, &d->pledge_id);
-    p_id(&p, &d->member_transfer);
-    p_id(&p, &d->match_transfer);
-    p_i64(&p, d->created_at);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, &d->id);
+    lc_dbp_id(&p, &d->member_id);
+    lc_dbp_id(&p, &d->charity_id);
+    lc_dbp_id(&p, &d->campaign_id);
+    lc_dbp_bool(&p, d->pool);
+    lc_dbp_i64(&p, d->points);
+    lc_dbp_i64(&p, d->matched_points);
+    lc_dbp_id(&p, &d->match_partner_id);
+    lc_dbp_i64(&p, d->value_cents);
+    lc_dbp_i64(&p, d->source);
+    lc_dbp_id(&p, &d->pledge_id);
+    lc_dbp_id(&p, &d->member_transfer);
+    lc_dbp_id(&p, &d->match_transfer);
+    lc_dbp_i64(&p, d->created_at);
     rc = s_exec(s,
                 "INSERT INTO donation.donations (id, member_id, charity_id, campaign_id, pool, "
                 "points, matched_points, match_partner_id, value_cents, source, pledge_id, "
@@ -395,10 +315,10 @@ int dn_store_donation_reserve(dn_server_t *s, const dn_donation_row_t *d)
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14)",
                 &p, NULL);
     if (rc == LC_OK && !lc_id_is_zero(&d->campaign_id)) {
-        params_t q = {.n = 0};
-        p_id(&q, &d->campaign_id);
-        p_i64(&q, d->points);
-        p_i64(&q, d->matched_points);
+        lc_dbp_t q = {.n = 0};
+        lc_dbp_id(&q, &d->campaign_id);
+        lc_dbp_i64(&q, d->points);
+        lc_dbp_i64(&q, d->matched_points);
         /* The cap is checked here, in the row's transaction, and by the table. */
         rc = s_touch_one(s,
                          "UPDATE donation.campaigns SET raised_points = raised_points + $2, "
@@ -406,7 +326,7 @@ int dn_store_donation_reserve(dn_server_t *s, const dn_donation_row_t *d)
                          "WHERE id = $1 AND matched_points + $3 <= cap_points RETURNING 1",
                          &q);
     }
-    return s_end(s, rc);
+    return lc_db_end(s->db, rc);
 }
 
 int dn_store_donation_posted(dn_server_t *s, const lc_id_t *id, int64_t booked_at,
@@ -415,26 +335,26 @@ int dn_store_donation_posted(dn_server_t *s, const lc_id_t *id, int64_t booked_a
     int rc = lc_db_begin(s->db);
     if (rc != LC_OK)
         return rc;
-    params_t p = {.n = 0};
-    p_id(&p, id);
-    p_i64(&p, booked_at);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, id);
+    lc_dbp_i64(&p, booked_at);
     rc = s_touch_one(s,
                      "UPDATE donation.donations SET status = 2, booked_at = $2 "
                      "WHERE id = $1 AND status = 1 RETURNING 1",
                      &p);
     if (rc == LC_OK) {
-        params_t q = {.n = 0};
-        p_id(&q, id);
-        p_str(&q, r->key_id);
-        p_str(&q, r->payload);
-        p_str(&q, r->signature);
-        p_i64(&q, booked_at);
+        lc_dbp_t q = {.n = 0};
+        lc_dbp_id(&q, id);
+        lc_dbp_str(&q, r->key_id);
+        lc_dbp_str(&q, r->payload);
+        lc_dbp_str(&q, r->signature);
+        lc_dbp_i64(&q, booked_at);
         rc = s_exec(s,
                     "INSERT INTO donation.receipts (donation_id, key_id, payload, signature, "
                     "created_at) VALUES ($1, $2, $3, $4, $5)",
                     &q, NULL);
     }
-    return s_end(s, rc);
+    return lc_db_end(s->db, rc);
 }
 
 int dn_store_donation_failed(dn_server_t *s, const dn_donation_row_t *d, const char *code)
@@ -442,31 +362,31 @@ int dn_store_donation_failed(dn_server_t *s, const dn_donation_row_t *d, const c
     int rc = lc_db_begin(s->db);
     if (rc != LC_OK)
         return rc;
-    params_t p = {.n = 0};
-    p_id(&p, &d->id);
-    p_str(&p, code);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, &d->id);
+    lc_dbp_str(&p, code);
     rc = s_touch_one(s,
                      "UPDATE donation.donations SET status = 3, refusal = $2 "
                      "WHERE id = $1 AND status = 1 RETURNING 1",
                      &p);
     if (rc == LC_OK && !lc_id_is_zero(&d->campaign_id)) {
-        params_t q = {.n = 0};
-        p_id(&q, &d->campaign_id);
-        p_i64(&q, d->points);
-        p_i64(&q, d->matched_points);
+        lc_dbp_t q = {.n = 0};
+        lc_dbp_id(&q, &d->campaign_id);
+        lc_dbp_i64(&q, d->points);
+        lc_dbp_i64(&q, d->matched_points);
         rc = s_touch_one(s,
                          "UPDATE donation.campaigns SET raised_points = raised_points - $2, "
                          "matched_points = matched_points - $3 WHERE id = $1 RETURNING 1",
                          &q);
     }
-    return s_end(s, rc);
+    return lc_db_end(s->db, rc);
 }
 
 int dn_store_donations_pending(dn_server_t *s, int max, dn_donation_row_t *out, size_t *n)
 {
     *n = 0;
-    params_t p = {.n = 0};
-    p_i64(&p, max);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_i64(&p, max);
     lc_dbres_t *r = NULL;
     int rc = s_exec(s,
                     "SELECT " DONATION_COLS " FROM donation.donations WHERE status = 1 "
@@ -483,8 +403,8 @@ int dn_store_donations_pending(dn_server_t *s, int max, dn_donation_row_t *out, 
 int dn_store_receipt_get(dn_server_t *s, const lc_id_t *donation, dn_receipt_t *out)
 {
     memset(out, 0, sizeof *out);
-    params_t p = {.n = 0};
-    p_id(&p, donation);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, donation);
     lc_dbres_t *r = NULL;
     int rc = s_one(s,
                    "SELECT donation_id, key_id, payload, signature FROM donation.receipts "
@@ -492,10 +412,10 @@ int dn_store_receipt_get(dn_server_t *s, const lc_id_t *donation, dn_receipt_t *
                    &p, &r);
     if (rc == LC_OK) {
         bool nomem = false;
-        out->donation_id = g_id(r, 0, 0);
-        out->key_id = g_str(r, 0, 1, &nomem);
-        out->payload = g_str(r, 0, 2, &nomem);
-        out->signature = g_str(r, 0, 3, &nomem);
+        out->donation_id = lc_dbcell_id(r, 0, 0);
+        out->key_id = lc_dbcell_dup(r, 0, 1, &nomem);
+        out->payload = lc_dbcell_dup(r, 0, 2, &nomem);
+        out->signature = lc_dbcell_dup(r, 0, 3, &nomem);
         if (nomem) {
             lc_codec_clear(&dn_receipt_desc, out);
             rc = LC_ERR_NOMEM;
@@ -512,23 +432,23 @@ int dn_store_receipt_get(dn_server_t *s, const lc_id_t *donation, dn_receipt_t *
 static void s_pledge_row(const lc_dbres_t *r, int row, dn_pledge_t *pl)
 {
     memset(pl, 0, sizeof *pl);
-    pl->id = g_id(r, row, 0);
-    pl->member_id = g_id(r, row, 1);
-    pl->charity_id = g_id(r, row, 2);
-    pl->points = g_i64(r, row, 3);
-    pl->created_at = g_i64(r, row, 4);
-    pl->cancelled_at = lc_dbres_get(r, row, 5) ? g_i64(r, row, 5) : 0;
+    pl->id = lc_dbcell_id(r, row, 0);
+    pl->member_id = lc_dbcell_id(r, row, 1);
+    pl->charity_id = lc_dbcell_id(r, row, 2);
+    pl->points = lc_dbcell_i64(r, row, 3);
+    pl->created_at = lc_dbcell_i64(r, row, 4);
+    pl->cancelled_at = lc_dbres_get(r, row, 5) ? lc_dbcell_i64(r, row, 5) : 0;
     pl->status = lc_dbres_get(r, row, 5) ? DN_PLEDGE_CANCELLED : DN_PLEDGE_ACTIVE;
 }
 
 int dn_store_pledge_insert(dn_server_t *s, const dn_pledge_t *pl)
 {
-    params_t p = {.n = 0};
-    p_id(&p, &pl->id);
-    p_id(&p, &pl->member_id);
-    p_id(&p, &pl->charity_id);
-    p_i64(&p, pl->points);
-    p_i64(&p, pl->created_at);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, &pl->id);
+    lc_dbp_id(&p, &pl->member_id);
+    lc_dbp_id(&p, &pl->charity_id);
+    lc_dbp_i64(&p, pl->points);
+    lc_dbp_i64(&p, pl->created_at);
     return s_exec(s,
                   "INSERT INTO donation.pledges (id, member_id, charity_id, points, created_at) "
                   "VALUES ($1, $2, $3, $4, $5)",
@@ -537,8 +457,8 @@ int dn_store_pledge_insert(dn_server_t *s, const dn_pledge_t *pl)
 
 int dn_store_pledge_get(dn_server_t *s, const lc_id_t *id, dn_pledge_t *out)
 {
-    params_t p = {.n = 0};
-    p_id(&p, id);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, id);
     lc_dbres_t *r = NULL;
     int rc = s_one(s, "SELECT " PLEDGE_COLS " FROM donation.pledges WHERE id = $1", &p, &r);
     if (rc == LC_OK)
@@ -549,9 +469,9 @@ int dn_store_pledge_get(dn_server_t *s, const lc_id_t *id, dn_pledge_t *out)
 
 int dn_store_pledge_cancel(dn_server_t *s, const lc_id_t *id, int64_t at)
 {
-    params_t p = {.n = 0};
-    p_id(&p, id);
-    p_i64(&p, at);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, id);
+    lc_dbp_i64(&p, at);
     return s_exec(s,
                   "UPDATE donation.pledges SET cancelled_at = $2 "
                   "WHERE id = $1 AND cancelled_at IS NULL",
@@ -563,10 +483,10 @@ int dn_store_pledges_due(dn_server_t *s, int64_t end, const lc_id_t *after, int6
 {
     *out = NULL;
     *n = 0;
-    params_t p = {.n = 0};
-    p_i64(&p, end);
-    p_id(&p, after);
-    p_i64(&p, limit);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_i64(&p, end);
+    lc_dbp_id(&p, after);
+    lc_dbp_i64(&p, limit);
     lc_dbres_t *r = NULL;
     int rc = s_exec(s,
                     "SELECT " PLEDGE_COLS " FROM donation.pledges WHERE cancelled_at IS NULL "
@@ -588,9 +508,9 @@ int dn_store_run_get(dn_server_t *s, const lc_id_t *pledge, const char *period,
                      dn_pledge_run_t *out)
 {
     memset(out, 0, sizeof *out);
-    params_t p = {.n = 0};
-    p_id(&p, pledge);
-    p_str(&p, period);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, pledge);
+    lc_dbp_str(&p, period);
     lc_dbres_t *r = NULL;
     int rc = s_one(s,
                    "SELECT pledge_id, status, reason, donation_id, points FROM donation.pledge_runs "
@@ -598,11 +518,11 @@ int dn_store_run_get(dn_server_t *s, const lc_id_t *pledge, const char *period,
                    &p, &r);
     if (rc == LC_OK) {
         bool nomem = false;
-        out->pledge_id = g_id(r, 0, 0);
-        out->status = (int)g_i64(r, 0, 1);
-        out->reason = g_str(r, 0, 2, &nomem);
-        out->donation_id = g_id(r, 0, 3);
-        out->points = g_i64(r, 0, 4);
+        out->pledge_id = lc_dbcell_id(r, 0, 0);
+        out->status = (int)lc_dbcell_i64(r, 0, 1);
+        out->reason = lc_dbcell_dup(r, 0, 2, &nomem);
+        out->donation_id = lc_dbcell_id(r, 0, 3);
+        out->points = lc_dbcell_i64(r, 0, 4);
         if (nomem) {
             lc_codec_clear(&dn_pledge_run_desc, out);
             rc = LC_ERR_NOMEM;
@@ -614,14 +534,14 @@ int dn_store_run_get(dn_server_t *s, const lc_id_t *pledge, const char *period,
 
 int dn_store_run_insert(dn_server_t *s, const char *period, const dn_pledge_run_t *run)
 {
-    params_t p = {.n = 0};
-    p_id(&p, &run->pledge_id);
-    p_str(&p, period);
-    p_i64(&p, run->status);
-    p_str(&p, run->reason);
-    p_id(&p, &run->donation_id);
-    p_i64(&p, run->points);
-    p_i64(&p, lc_now_us());
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_id(&p, &run->pledge_id);
+    lc_dbp_str(&p, period);
+    lc_dbp_i64(&p, run->status);
+    lc_dbp_str(&p, run->reason);
+    lc_dbp_id(&p, &run->donation_id);
+    lc_dbp_i64(&p, run->points);
+    lc_dbp_i64(&p, lc_now_us());
     return s_exec(s,
                   "INSERT INTO donation.pledge_runs (pledge_id, period, status, reason, "
                   "donation_id, points, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -635,9 +555,9 @@ int dn_store_period_sums(dn_server_t *s, int64_t start, int64_t end, dn_period_r
 {
     *out = NULL;
     *n = 0;
-    params_t p = {.n = 0};
-    p_i64(&p, start);
-    p_i64(&p, end);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_i64(&p, start);
+    lc_dbp_i64(&p, end);
     lc_dbres_t *r = NULL;
     int rc = s_exec(s,
                     "SELECT charity_id, campaign_id, sum(points)::bigint, "
@@ -654,10 +574,10 @@ int dn_store_period_sums(dn_server_t *s, int64_t start, int64_t end, dn_period_r
         rc = LC_ERR_NOMEM;
     for (int i = 0; rc == LC_OK && i < rows; i++) {
         dn_period_row_t *x = &(*out)[(*n)++];
-        x->charity_id = g_id(r, i, 0);
-        x->campaign_id = g_id(r, i, 1);
-        x->points = g_i64(r, i, 2);
-        x->matched_points = g_i64(r, i, 3);
+        x->charity_id = lc_dbcell_id(r, i, 0);
+        x->campaign_id = lc_dbcell_id(r, i, 1);
+        x->points = lc_dbcell_i64(r, i, 2);
+        x->matched_points = lc_dbcell_i64(r, i, 3);
     }
     lc_dbres_free(&r);
     return rc;
@@ -665,8 +585,8 @@ int dn_store_period_sums(dn_server_t *s, int64_t start, int64_t end, dn_period_r
 
 int dn_store_payout_exists(dn_server_t *s, const char *period, bool *exists)
 {
-    params_t p = {.n = 0};
-    p_str(&p, period);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_str(&p, period);
     lc_dbres_t *r = NULL;
     int rc = s_exec(s, "SELECT 1 FROM donation.payouts WHERE period = $1", &p, &r);
     if (rc == LC_OK)
@@ -681,13 +601,13 @@ int dn_store_payout_insert(dn_server_t *s, const dn_report_t *rep, const lc_id_t
     int rc = lc_db_begin(s->db);
     if (rc != LC_OK)
         return rc;
-    params_t p = {.n = 0};
-    p_str(&p, rep->period);
-    p_i64(&p, rep->total_points);
-    p_i64(&p, rep->pool_allocated_points);
-    p_i64(&p, rep->pool_unallocated_points);
-    p_id(&p, created_by);
-    p_i64(&p, at);
+    lc_dbp_t p = {.n = 0};
+    lc_dbp_str(&p, rep->period);
+    lc_dbp_i64(&p, rep->total_points);
+    lc_dbp_i64(&p, rep->pool_allocated_points);
+    lc_dbp_i64(&p, rep->pool_unallocated_points);
+    lc_dbp_id(&p, created_by);
+    lc_dbp_i64(&p, at);
     rc = s_exec(s,
                 "INSERT INTO donation.payouts (period, total_points, pool_allocated_points, "
                 "pool_unallocated_points, created_by_key, created_at) "
@@ -695,15 +615,15 @@ int dn_store_payout_insert(dn_server_t *s, const dn_report_t *rep, const lc_id_t
                 &p, NULL);
     for (size_t i = 0; rc == LC_OK && i < rep->ncharities; i++) {
         const dn_charity_line_t *l = &rep->charities[i];
-        params_t q = {.n = 0};
-        p_str(&q, rep->period);
-        p_id(&q, &l->charity_id);
-        p_i64(&q, l->donated_points);
-        p_i64(&q, l->matched_points);
-        p_i64(&q, l->pooled_points);
-        p_i64(&q, l->points);
-        p_i64(&q, l->value.amount);
-        p_id(&q, &line_transfers[i]);
+        lc_dbp_t q = {.n = 0};
+        lc_dbp_str(&q, rep->period);
+        lc_dbp_id(&q, &l->charity_id);
+        lc_dbp_i64(&q, l->donated_points);
+        lc_dbp_i64(&q, l->matched_points);
+        lc_dbp_i64(&q, l->pooled_points);
+        lc_dbp_i64(&q, l->points);
+        lc_dbp_i64(&q, l->value.amount);
+        lc_dbp_id(&q, &line_transfers[i]);
         rc = s_exec(s,
                     "INSERT INTO donation.payout_lines (period, charity_id, donated_points, "
                     "matched_points, pooled_points, points, value_cents, transfer_id) "
@@ -713,15 +633,15 @@ int dn_store_payout_insert(dn_server_t *s, const dn_report_t *rep, const lc_id_t
     for (size_t i = 0; rc == LC_OK && i < rep->ncampaigns; i++) {
         if (rep->campaigns[i].pooled_points == 0)
             continue;
-        params_t q = {.n = 0};
-        p_str(&q, rep->period);
-        p_id(&q, &rep->campaigns[i].campaign_id);
-        p_i64(&q, rep->campaigns[i].pooled_points);
-        p_id(&q, &share_transfers[i]);
+        lc_dbp_t q = {.n = 0};
+        lc_dbp_str(&q, rep->period);
+        lc_dbp_id(&q, &rep->campaigns[i].campaign_id);
+        lc_dbp_i64(&q, rep->campaigns[i].pooled_points);
+        lc_dbp_id(&q, &share_transfers[i]);
         rc = s_exec(s,
                     "INSERT INTO donation.pool_shares (period, campaign_id, points, transfer_id) "
                     "VALUES ($1, $2, $3, $4)",
                     &q, NULL);
     }
-    return s_end(s, rc);
+    return lc_db_end(s->db, rc);
 }

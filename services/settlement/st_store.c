@@ -2,52 +2,19 @@
  * st_store.c: settlement's rows in PostgreSQL (st_store.h). SQL lives here only.
  */
 #include "st_store.h"
+#include "lc_dbparams.h"
 #include "lc_err.h"
 #include "lc_log.h"
 #include "lc_time.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- parameters -------------------------------------------------------------------- */
-
-#define MAX_PARAMS 20
-
-/* Text parameters of one statement; values are copied into buf or borrowed. */
-typedef struct params {
-    char buf[MAX_PARAMS][LC_ID_STRLEN + 8];
-    const char *v[MAX_PARAMS];
-    int n;
-} params_t;
-
-static void p_id(params_t *p, const lc_id_t *id)
+/* Runs a statement on this thread's connection; failures are logged here. */
+static int s_exec(st_server_t *s, const char *sql, const lc_dbp_t *p, lc_dbres_t **out)
 {
-    if (!id || lc_id_is_zero(id)) {
-        p->v[p->n++] = NULL;
-        return;
-    }
-    lc_id_format(id, p->buf[p->n]);
-    p->v[p->n] = p->buf[p->n];
-    p->n++;
-}
-
-static void p_i64(params_t *p, int64_t x)
-{
-    snprintf(p->buf[p->n], sizeof p->buf[p->n], "%" PRId64, x);
-    p->v[p->n] = p->buf[p->n];
-    p->n++;
-}
-
-static void p_str(params_t *p, const char *s) /* borrowed */
-{
-    p->v[p->n++] = s;
-}
-
-static int s_exec(st_server_t *s, const char *sql, const params_t *p, lc_dbres_t **out)
-{
-    int rc = lc_db_exec(s->db, sql, p ? p->n : 0, p ? p->v : NULL, out);
+    int rc = lc_dbp_exec(s->db, sql, p, out);
     if (rc != LC_OK)
         lc_log_kv(LC_LOG_ERROR, NULL, "settlement database statement failed", "sqlstate",
                   lc_db_sqlstate(s->db), "error", lc_db_error(s->db), NULL);
@@ -55,29 +22,9 @@ static int s_exec(st_server_t *s, const char *sql, const params_t *p, lc_dbres_t
 }
 
 /* Runs a query expected to give at most one row; LC_ERR_NOT_FOUND for none. */
-static int s_one(st_server_t *s, const char *sql, const params_t *p, lc_dbres_t **out)
+static int s_one(st_server_t *s, const char *sql, const lc_dbp_t *p, lc_dbres_t **out)
 {
-    int rc = s_exec(s, sql, p, out);
-    if (rc == LC_OK && lc_dbres_rows(*out) == 0) {
-        lc_dbres_free(out);
-        return LC_ERR_NOT_FOUND;
-    }
-    return rc;
-}
-
-static int64_t g_i64(const lc_dbres_t *r, int row, int col)
-{
-    int64_t x = 0;
-    lc_dbres_i64(r, row, col, &x);
-    return x;
-}
-
-static lc_id_t g_id(const lc_dbres_t *r, int row, int col)
-{
-    lc_id_t id;
-    memset(&id, 0, sizeof id);
-    lc_dbres_id(r, row, col, &id);
-    return id;
+    return lc_dbres_one(s_exec(s, sql, p, out), out);
 }
 
 int st_store_ensure(st_server_t *s)
@@ -101,25 +48,16 @@ int st_store_ensure(st_server_t *s)
 static int s_one_by_id(st_server_t *s, const char *sql, const lc_id_t *id, const lc_id_t *owner,
                        lc_dbres_t **out)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, id);
-    p_id(&prm, owner);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, id);
+    lc_dbp_id(&prm, owner);
     return s_one(s, sql, &prm, out);
-}
-
-/* Ends a transaction: commits after rc == LC_OK, else rolls back and returns rc. */
-static int s_end(st_server_t *s, int rc)
-{
-    if (rc == LC_OK)
-        return lc_db_commit(s->db);
-    lc_db_rollback(s->db);
-    return rc;
 }
 
 /* Runs a write and its follow-up (a row and the running totals it changes) in one
  * transaction, so that neither is stored without the other. */
-static int s_exec_pair(st_server_t *s, const char *sql1, const params_t *p1, const char *sql2,
-                       const params_t *p2)
+static int s_exec_pair(st_server_t *s, const char *sql1, const lc_dbp_t *p1, const char *sql2,
+                       const lc_dbp_t *p2)
 {
     int rc = lc_db_begin(s->db);
     if (rc != LC_OK)
@@ -127,7 +65,7 @@ static int s_exec_pair(st_server_t *s, const char *sql1, const params_t *p1, con
     rc = s_exec(s, sql1, p1, NULL);
     if (rc == LC_OK)
         rc = s_exec(s, sql2, p2, NULL);
-    return s_end(s, rc);
+    return lc_db_end(s->db, rc);
 }
 
 /* ---- partners ---------------------------------------------------------------------- */
@@ -139,16 +77,16 @@ static int s_exec_pair(st_server_t *s, const char *sql1, const params_t *p1, con
 static int s_partner_row(const lc_dbres_t *r, int row, st_partner_t *p)
 {
     memset(p, 0, sizeof *p);
-    p->id = g_id(r, row, 0);
+    p->id = lc_dbcell_id(r, row, 0);
     p->name = strdup(lc_dbres_get(r, row, 1) ? lc_dbres_get(r, row, 1) : "");
-    p->earn_rate.points = g_i64(r, row, 2);
-    p->earn_rate.per_amount = g_i64(r, row, 3);
-    p->pending_days = g_i64(r, row, 4);
-    p->tariff.issue_price_micros = g_i64(r, row, 5);
-    p->tariff.redeem_credit_micros = g_i64(r, row, 6);
-    p->tariff.fee_bps = g_i64(r, row, 7);
-    p->funding = (int)g_i64(r, row, 8);
-    p->created_at = g_i64(r, row, 9);
+    p->earn_rate.points = lc_dbcell_i64(r, row, 2);
+    p->earn_rate.per_amount = lc_dbcell_i64(r, row, 3);
+    p->pending_days = lc_dbcell_i64(r, row, 4);
+    p->tariff.issue_price_micros = lc_dbcell_i64(r, row, 5);
+    p->tariff.redeem_credit_micros = lc_dbcell_i64(r, row, 6);
+    p->tariff.fee_bps = lc_dbcell_i64(r, row, 7);
+    p->funding = (int)lc_dbcell_i64(r, row, 8);
+    p->created_at = lc_dbcell_i64(r, row, 9);
     return p->name ? LC_OK : LC_ERR_NOMEM;
 }
 
@@ -166,8 +104,8 @@ static int s_load_categories(st_server_t *s, st_partner_t *p, size_t n)
         lc_dbarr_free(&ids);
         return LC_ERR_NOMEM;
     }
-    params_t prm = {.n = 0};
-    p_str(&prm, lit);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_str(&prm, lit);
     lc_dbres_t *r = NULL;
     int rc = s_exec(s,
                     "SELECT partner_id, category FROM settlement.partner_categories "
@@ -187,7 +125,7 @@ static int s_load_categories(st_server_t *s, st_partner_t *p, size_t n)
     for (int pass = 0; pass < 2 && rc == LC_OK; pass++) {
         size_t k = 0;
         for (int row = 0; row < rows; row++) {
-            lc_id_t pid = g_id(r, row, 0);
+            lc_id_t pid = lc_dbcell_id(r, row, 0);
             while (k < n && lc_id_cmp(&p[k].id, &pid) < 0)
                 k++;
             if (k == n || !lc_id_eq(&p[k].id, &pid))
@@ -227,21 +165,21 @@ int st_store_partner_insert(st_server_t *s, const st_partner_t *p, const lc_id_t
     int rc = lc_db_begin(s->db);
     if (rc != LC_OK)
         return rc;
-    params_t prm = {.n = 0};
-    p_id(&prm, &p->id);
-    p_str(&prm, p->name);
-    p_i64(&prm, p->earn_rate.points);
-    p_i64(&prm, p->earn_rate.per_amount);
-    p_i64(&prm, p->pending_days);
-    p_i64(&prm, p->tariff.issue_price_micros);
-    p_i64(&prm, p->tariff.redeem_credit_micros);
-    p_i64(&prm, p->tariff.fee_bps);
-    p_i64(&prm, p->funding);
-    p_id(&prm, &iss);
-    p_id(&prm, &red);
-    p_id(&prm, &pre);
-    p_id(&prm, created_by);
-    p_i64(&prm, p->created_at);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, &p->id);
+    lc_dbp_str(&prm, p->name);
+    lc_dbp_i64(&prm, p->earn_rate.points);
+    lc_dbp_i64(&prm, p->earn_rate.per_amount);
+    lc_dbp_i64(&prm, p->pending_days);
+    lc_dbp_i64(&prm, p->tariff.issue_price_micros);
+    lc_dbp_i64(&prm, p->tariff.redeem_credit_micros);
+    lc_dbp_i64(&prm, p->tariff.fee_bps);
+    lc_dbp_i64(&prm, p->funding);
+    lc_dbp_id(&prm, &iss);
+    lc_dbp_id(&prm, &red);
+    lc_dbp_id(&prm, &pre);
+    lc_dbp_id(&prm, created_by);
+    lc_dbp_i64(&prm, p->created_at);
     rc = s_exec(s,
                 "INSERT INTO settlement.partners (id, name, earn_points, earn_per_amount, "
                 "pending_days, issue_price_micros, redeem_credit_micros, fee_bps, funding, "
@@ -249,23 +187,23 @@ int st_store_partner_insert(st_server_t *s, const st_partner_t *p, const lc_id_t
                 "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 &prm, NULL);
     for (size_t i = 0; rc == LC_OK && i < p->nexcluded_categories; i++) {
-        params_t c = {.n = 0};
-        p_id(&c, &p->id);
-        p_i64(&c, (int64_t)i);
-        p_str(&c, p->excluded_categories[i]);
+        lc_dbp_t c = {.n = 0};
+        lc_dbp_id(&c, &p->id);
+        lc_dbp_i64(&c, (int64_t)i);
+        lc_dbp_str(&c, p->excluded_categories[i]);
         rc = s_exec(s,
                     "INSERT INTO settlement.partner_categories (partner_id, position, category) "
                     "VALUES ($1, $2, $3)",
                     &c, NULL);
     }
-    return s_end(s, rc);
+    return lc_db_end(s->db, rc);
 }
 
 int st_store_partner_get(st_server_t *s, const lc_id_t *id, st_partner_t *p)
 {
     memset(p, 0, sizeof *p);
-    params_t prm = {.n = 0};
-    p_id(&prm, id);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, id);
     lc_dbres_t *r = NULL;
     int rc = s_one(s, "SELECT " PARTNER_COLS " FROM settlement.partners WHERE id = $1", &prm, &r);
     if (rc != LC_OK)
@@ -291,9 +229,9 @@ int st_store_partner_list(st_server_t *s, const lc_id_t *after, int64_t limit,
 {
     *out = NULL;
     *n = 0;
-    params_t prm = {.n = 0};
-    p_id(&prm, after);
-    p_i64(&prm, limit);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, after);
+    lc_dbp_i64(&prm, limit);
     lc_dbres_t *r = NULL;
     int rc = s_exec(s,
                     "SELECT " PARTNER_COLS " FROM settlement.partners "
@@ -326,11 +264,11 @@ int st_store_partner_list(st_server_t *s, const lc_id_t *after, int64_t limit,
 int st_store_prepay_insert(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
                            int64_t points, int64_t at)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, id);
-    p_id(&prm, partner);
-    p_i64(&prm, points);
-    p_i64(&prm, at);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, id);
+    lc_dbp_id(&prm, partner);
+    lc_dbp_i64(&prm, points);
+    lc_dbp_i64(&prm, at);
     return s_exec(s,
                   "INSERT INTO settlement.prepayments (id, partner_id, points, created_at) "
                   "VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
@@ -345,7 +283,7 @@ static int s_get_i64(st_server_t *s, const char *sql, const lc_id_t *id, const l
     int rc = s_one_by_id(s, sql, id, owner, &r);
     if (rc != LC_OK)
         return rc;
-    *out = g_i64(r, 0, 0);
+    *out = lc_dbcell_i64(r, 0, 0);
     lc_dbres_free(&r);
     return LC_OK;
 }
@@ -362,14 +300,14 @@ int st_store_grant_insert(st_server_t *s, const lc_id_t *id, const lc_id_t *part
                           const lc_id_t *member, int64_t points, int reason,
                           const lc_id_t *transfer, int64_t at)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, id);
-    p_id(&prm, partner);
-    p_id(&prm, member);
-    p_i64(&prm, points);
-    p_i64(&prm, reason);
-    p_id(&prm, transfer);
-    p_i64(&prm, at);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, id);
+    lc_dbp_id(&prm, partner);
+    lc_dbp_id(&prm, member);
+    lc_dbp_i64(&prm, points);
+    lc_dbp_i64(&prm, reason);
+    lc_dbp_id(&prm, transfer);
+    lc_dbp_i64(&prm, at);
     return s_exec(s,
                   "INSERT INTO settlement.grants (id, partner_id, member_id, points, reason, "
                   "transfer_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
@@ -386,10 +324,10 @@ int st_store_grant_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner
 
 int st_store_refusal_put(st_server_t *s, const lc_id_t *transfer, const char *code)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, transfer);
-    p_str(&prm, code);
-    p_i64(&prm, lc_now_us());
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, transfer);
+    lc_dbp_str(&prm, code);
+    lc_dbp_i64(&prm, lc_now_us());
     return s_exec(s,
                   "INSERT INTO settlement.refusals (id, code, created_at) VALUES ($1, $2, $3) "
                   "ON CONFLICT (id) DO NOTHING",
@@ -398,8 +336,8 @@ int st_store_refusal_put(st_server_t *s, const lc_id_t *transfer, const char *co
 
 int st_store_refusal_get(st_server_t *s, const lc_id_t *transfer, char *code, size_t len)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, transfer);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, transfer);
     lc_dbres_t *r = NULL;
     int rc = s_one(s, "SELECT code FROM settlement.refusals WHERE id = $1", &prm, &r);
     if (rc != LC_OK)
@@ -419,54 +357,54 @@ int st_store_refusal_get(st_server_t *s, const lc_id_t *transfer, char *code, si
 
 static void s_earn_row(const lc_dbres_t *r, int row, st_earn_row_t *e)
 {
-    e->id = g_id(r, row, 0);
-    e->partner_id = g_id(r, row, 1);
-    e->member_id = g_id(r, row, 2);
-    e->amount = g_i64(r, row, 3);
-    e->eligible = g_i64(r, row, 4);
-    e->points = g_i64(r, row, 5);
-    e->status = (int)g_i64(r, row, 6);
-    e->transfer_id = g_id(r, row, 7);
-    e->hold_id = g_id(r, row, 8);
-    e->credit_id = g_id(r, row, 9);
-    e->expires_at = g_i64(r, row, 10);
-    e->available_at = g_i64(r, row, 11);
-    e->created_at = g_i64(r, row, 12);
-    e->returned_amount = g_i64(r, row, 13);
-    e->reversed_points = g_i64(r, row, 14);
-    e->bonus_points = g_i64(r, row, 15);
-    e->tier = (int)g_i64(r, row, 16);
-    e->tier_bps = g_i64(r, row, 17);
-    e->tier_bonus_points = g_i64(r, row, 18);
-    e->tier_transfer_id = g_id(r, row, 19);
-    e->tier_basis_amount = g_i64(r, row, 20);
-    e->tier_reversed_points = g_i64(r, row, 21);
+    e->id = lc_dbcell_id(r, row, 0);
+    e->partner_id = lc_dbcell_id(r, row, 1);
+    e->member_id = lc_dbcell_id(r, row, 2);
+    e->amount = lc_dbcell_i64(r, row, 3);
+    e->eligible = lc_dbcell_i64(r, row, 4);
+    e->points = lc_dbcell_i64(r, row, 5);
+    e->status = (int)lc_dbcell_i64(r, row, 6);
+    e->transfer_id = lc_dbcell_id(r, row, 7);
+    e->hold_id = lc_dbcell_id(r, row, 8);
+    e->credit_id = lc_dbcell_id(r, row, 9);
+    e->expires_at = lc_dbcell_i64(r, row, 10);
+    e->available_at = lc_dbcell_i64(r, row, 11);
+    e->created_at = lc_dbcell_i64(r, row, 12);
+    e->returned_amount = lc_dbcell_i64(r, row, 13);
+    e->reversed_points = lc_dbcell_i64(r, row, 14);
+    e->bonus_points = lc_dbcell_i64(r, row, 15);
+    e->tier = (int)lc_dbcell_i64(r, row, 16);
+    e->tier_bps = lc_dbcell_i64(r, row, 17);
+    e->tier_bonus_points = lc_dbcell_i64(r, row, 18);
+    e->tier_transfer_id = lc_dbcell_id(r, row, 19);
+    e->tier_basis_amount = lc_dbcell_i64(r, row, 20);
+    e->tier_reversed_points = lc_dbcell_i64(r, row, 21);
 }
 
 int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *receipt_id,
                          const st_earn_coupon_row_t *coupons, size_t n)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, &e->id);
-    p_id(&prm, &e->partner_id);
-    p_id(&prm, &e->member_id);
-    p_str(&prm, receipt_id);
-    p_i64(&prm, e->amount);
-    p_i64(&prm, e->eligible);
-    p_i64(&prm, e->points);
-    p_i64(&prm, e->status);
-    p_id(&prm, &e->transfer_id);
-    p_id(&prm, &e->hold_id);
-    p_id(&prm, &e->credit_id);
-    p_i64(&prm, e->expires_at);
-    p_i64(&prm, e->available_at);
-    p_i64(&prm, e->created_at);
-    p_i64(&prm, e->bonus_points);
-    p_i64(&prm, e->tier);
-    p_i64(&prm, e->tier_bps);
-    p_i64(&prm, e->tier_bonus_points);
-    p_id(&prm, &e->tier_transfer_id);
-    p_i64(&prm, e->tier_basis_amount);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, &e->id);
+    lc_dbp_id(&prm, &e->partner_id);
+    lc_dbp_id(&prm, &e->member_id);
+    lc_dbp_str(&prm, receipt_id);
+    lc_dbp_i64(&prm, e->amount);
+    lc_dbp_i64(&prm, e->eligible);
+    lc_dbp_i64(&prm, e->points);
+    lc_dbp_i64(&prm, e->status);
+    lc_dbp_id(&prm, &e->transfer_id);
+    lc_dbp_id(&prm, &e->hold_id);
+    lc_dbp_id(&prm, &e->credit_id);
+    lc_dbp_i64(&prm, e->expires_at);
+    lc_dbp_i64(&prm, e->available_at);
+    lc_dbp_i64(&prm, e->created_at);
+    lc_dbp_i64(&prm, e->bonus_points);
+    lc_dbp_i64(&prm, e->tier);
+    lc_dbp_i64(&prm, e->tier_bps);
+    lc_dbp_i64(&prm, e->tier_bonus_points);
+    lc_dbp_id(&prm, &e->tier_transfer_id);
+    lc_dbp_i64(&prm, e->tier_basis_amount);
     int rc = lc_db_begin(s->db);
     if (rc != LC_OK)
         return rc;
@@ -484,26 +422,26 @@ int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *rec
     lc_dbres_free(&r);
     for (size_t i = 0; rc == LC_OK && fresh && i < n; i++) {
         const st_earn_coupon_row_t *c = &coupons[i];
-        params_t q = {.n = 0};
-        p_id(&q, &e->id);
-        p_i64(&q, c->position);
-        p_str(&q, c->code);
-        p_id(&q, &c->coupon_id);
-        p_id(&q, &e->member_id);
+        lc_dbp_t q = {.n = 0};
+        lc_dbp_id(&q, &e->id);
+        lc_dbp_i64(&q, c->position);
+        lc_dbp_str(&q, c->code);
+        lc_dbp_id(&q, &c->coupon_id);
+        lc_dbp_id(&q, &e->member_id);
         if (c->reason)
-            p_i64(&q, c->reason);
+            lc_dbp_i64(&q, c->reason);
         else
-            p_str(&q, NULL);
-        p_i64(&q, c->bonus_points);
-        p_id(&q, &c->transfer_id);
-        p_id(&q, &c->funder_account);
+            lc_dbp_str(&q, NULL);
+        lc_dbp_i64(&q, c->bonus_points);
+        lc_dbp_id(&q, &c->transfer_id);
+        lc_dbp_id(&q, &c->funder_account);
         rc = s_exec(s,
                     "INSERT INTO settlement.earn_coupons (earn_id, position, code, coupon_id, "
                     "member_id, reason, bonus_points, transfer_id, funder_account) VALUES ($1, "
                     "$2, $3, $4, $5, $6, $7, $8, $9)",
                     &q, NULL);
     }
-    return s_end(s, rc);
+    return lc_db_end(s->db, rc);
 }
 
 int st_store_earn_coupons(st_server_t *s, const lc_id_t *earn, st_earn_coupon_row_t **out,
@@ -511,8 +449,8 @@ int st_store_earn_coupons(st_server_t *s, const lc_id_t *earn, st_earn_coupon_ro
 {
     *out = NULL;
     *n = 0;
-    params_t prm = {.n = 0};
-    p_id(&prm, earn);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, earn);
     lc_dbres_t *r = NULL;
     int rc = s_exec(s,
                     "SELECT position, code, coupon_id, COALESCE(reason, 0), bonus_points, "
@@ -528,14 +466,14 @@ int st_store_earn_coupons(st_server_t *s, const lc_id_t *earn, st_earn_coupon_ro
         return LC_ERR_NOMEM;
     }
     for (int i = 0; i < rows; i++) {
-        c[i].position = (int)g_i64(r, i, 0);
+        c[i].position = (int)lc_dbcell_i64(r, i, 0);
         snprintf(c[i].code, sizeof c[i].code, "%s", lc_dbres_get(r, i, 1));
-        c[i].coupon_id = g_id(r, i, 2);
-        c[i].reason = (int)g_i64(r, i, 3);
-        c[i].bonus_points = g_i64(r, i, 4);
-        c[i].transfer_id = g_id(r, i, 5);
-        c[i].funder_account = g_id(r, i, 6);
-        c[i].reversed_points = g_i64(r, i, 7);
+        c[i].coupon_id = lc_dbcell_id(r, i, 2);
+        c[i].reason = (int)lc_dbcell_i64(r, i, 3);
+        c[i].bonus_points = lc_dbcell_i64(r, i, 4);
+        c[i].transfer_id = lc_dbcell_id(r, i, 5);
+        c[i].funder_account = lc_dbcell_id(r, i, 6);
+        c[i].reversed_points = lc_dbcell_i64(r, i, 7);
     }
     lc_dbres_free(&r);
     *out = c;
@@ -560,12 +498,12 @@ int st_store_earn_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partner,
 
 int st_store_earn_posted(st_server_t *s, const st_earn_row_t *e, const lc_id_t *post)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, &e->id);
-    p_id(&prm, post);
-    p_i64(&prm, e->tier_bonus_points);
-    p_id(&prm, &e->tier_transfer_id);
-    p_i64(&prm, e->tier_basis_amount);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, &e->id);
+    lc_dbp_id(&prm, post);
+    lc_dbp_i64(&prm, e->tier_bonus_points);
+    lc_dbp_id(&prm, &e->tier_transfer_id);
+    lc_dbp_i64(&prm, e->tier_basis_amount);
     return s_exec(s,
                   "UPDATE settlement.earns SET status = 1, credit_id = $2, hold_id = NULL, "
                   "tier_bonus_points = $3, tier_transfer_id = $4, tier_basis_amount = $5 "
@@ -576,9 +514,9 @@ int st_store_earn_posted(st_server_t *s, const st_earn_row_t *e, const lc_id_t *
 int st_store_earns_due(st_server_t *s, int64_t now, int max, st_earn_row_t *out, size_t *n)
 {
     *n = 0;
-    params_t prm = {.n = 0};
-    p_i64(&prm, now);
-    p_i64(&prm, max);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_i64(&prm, now);
+    lc_dbp_i64(&prm, max);
     lc_dbres_t *r = NULL;
     int rc = s_exec(s,
                     "SELECT " EARN_COLS " FROM settlement.earns WHERE status = 2 "
@@ -596,21 +534,21 @@ int st_store_earns_due(st_server_t *s, int64_t now, int max, st_earn_row_t *out,
 int st_store_return_insert(st_server_t *s, const st_return_row_t *r, const lc_id_t *new_hold,
                            bool settle)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, &r->id);
-    p_id(&prm, &r->earn_id);
-    p_id(&prm, &r->partner_id);
-    p_i64(&prm, r->amount);
-    p_i64(&prm, r->points_reversed);
-    p_id(&prm, &r->transfer_id);
-    p_id(&prm, &r->void_id);
-    p_i64(&prm, r->created_at);
-    params_t u = {.n = 0};
-    p_id(&u, &r->earn_id);
-    p_i64(&u, r->amount);
-    p_i64(&u, r->points_reversed);
-    p_id(&u, new_hold);
-    p_str(&u, settle ? "true" : "false");
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, &r->id);
+    lc_dbp_id(&prm, &r->earn_id);
+    lc_dbp_id(&prm, &r->partner_id);
+    lc_dbp_i64(&prm, r->amount);
+    lc_dbp_i64(&prm, r->points_reversed);
+    lc_dbp_id(&prm, &r->transfer_id);
+    lc_dbp_id(&prm, &r->void_id);
+    lc_dbp_i64(&prm, r->created_at);
+    lc_dbp_t u = {.n = 0};
+    lc_dbp_id(&u, &r->earn_id);
+    lc_dbp_i64(&u, r->amount);
+    lc_dbp_i64(&u, r->points_reversed);
+    lc_dbp_id(&u, new_hold);
+    lc_dbp_bool(&u, settle);
     return s_exec_pair(
         s,
         "INSERT INTO settlement.returns (id, earn_id, partner_id, amount, points_reversed, "
@@ -636,43 +574,43 @@ int st_store_return_insert_bonus(st_server_t *s, const st_return_row_t *r,
     const char *lpos = lc_dbarr_finish(&pos), *lpts = lc_dbarr_finish(&pts);
     int rc = lpos && lpts ? lc_db_begin(s->db) : LC_ERR_NOMEM;
     if (rc == LC_OK) {
-        params_t prm = {.n = 0};
-        p_id(&prm, &r->id);
-        p_id(&prm, &r->earn_id);
-        p_id(&prm, &r->partner_id);
-        p_i64(&prm, r->amount);
-        p_i64(&prm, r->points_reversed);
-        p_id(&prm, &r->transfer_id);
-        p_i64(&prm, r->created_at);
-        p_i64(&prm, r->bonus_points_reversed);
-        p_i64(&prm, r->tier_points_reversed);
+        lc_dbp_t prm = {.n = 0};
+        lc_dbp_id(&prm, &r->id);
+        lc_dbp_id(&prm, &r->earn_id);
+        lc_dbp_id(&prm, &r->partner_id);
+        lc_dbp_i64(&prm, r->amount);
+        lc_dbp_i64(&prm, r->points_reversed);
+        lc_dbp_id(&prm, &r->transfer_id);
+        lc_dbp_i64(&prm, r->created_at);
+        lc_dbp_i64(&prm, r->bonus_points_reversed);
+        lc_dbp_i64(&prm, r->tier_points_reversed);
         rc = s_exec(s,
                     "INSERT INTO settlement.returns (id, earn_id, partner_id, amount, "
                     "points_reversed, transfer_id, created_at, bonus_points_reversed, "
                     "tier_points_reversed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     &prm, NULL);
-        params_t u = {.n = 0};
-        p_id(&u, &r->earn_id);
-        p_i64(&u, r->amount);
-        p_i64(&u, r->points_reversed);
-        p_i64(&u, r->tier_points_reversed);
+        lc_dbp_t u = {.n = 0};
+        lc_dbp_id(&u, &r->earn_id);
+        lc_dbp_i64(&u, r->amount);
+        lc_dbp_i64(&u, r->points_reversed);
+        lc_dbp_i64(&u, r->tier_points_reversed);
         if (rc == LC_OK)
             rc = s_exec(s,
                         "UPDATE settlement.earns SET returned_amount = returned_amount + $2, "
                         "reversed_points = reversed_points + $3, tier_reversed_points = "
                         "tier_reversed_points + $4 WHERE id = $1",
                         &u, NULL);
-        params_t b = {.n = 0};
-        p_id(&b, &r->earn_id);
-        p_str(&b, lpos);
-        p_str(&b, lpts);
+        lc_dbp_t b = {.n = 0};
+        lc_dbp_id(&b, &r->earn_id);
+        lc_dbp_str(&b, lpos);
+        lc_dbp_str(&b, lpts);
         if (rc == LC_OK && n > 0)
             rc = s_exec(s,
                         "UPDATE settlement.earn_coupons ec SET reversed_points = "
                         "ec.reversed_points + u.pts FROM unnest($2::integer[], $3::bigint[]) "
                         "AS u(pos, pts) WHERE ec.earn_id = $1 AND ec.position = u.pos",
                         &b, NULL);
-        rc = s_end(s, rc);
+        rc = lc_db_end(s->db, rc);
     }
     lc_dbarr_free(&pos);
     lc_dbarr_free(&pts);
@@ -692,16 +630,16 @@ int st_store_return_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partne
         id, partner, &res);
     if (rc != LC_OK)
         return rc;
-    r->id = g_id(res, 0, 0);
-    r->earn_id = g_id(res, 0, 1);
-    r->partner_id = g_id(res, 0, 2);
-    r->amount = g_i64(res, 0, 3);
-    r->points_reversed = g_i64(res, 0, 4);
-    r->transfer_id = g_id(res, 0, 5);
-    r->void_id = g_id(res, 0, 6);
-    r->created_at = g_i64(res, 0, 7);
-    r->bonus_points_reversed = g_i64(res, 0, 8);
-    r->tier_points_reversed = g_i64(res, 0, 9);
+    r->id = lc_dbcell_id(res, 0, 0);
+    r->earn_id = lc_dbcell_id(res, 0, 1);
+    r->partner_id = lc_dbcell_id(res, 0, 2);
+    r->amount = lc_dbcell_i64(res, 0, 3);
+    r->points_reversed = lc_dbcell_i64(res, 0, 4);
+    r->transfer_id = lc_dbcell_id(res, 0, 5);
+    r->void_id = lc_dbcell_id(res, 0, 6);
+    r->created_at = lc_dbcell_i64(res, 0, 7);
+    r->bonus_points_reversed = lc_dbcell_i64(res, 0, 8);
+    r->tier_points_reversed = lc_dbcell_i64(res, 0, 9);
     lc_dbres_free(&res);
     return LC_OK;
 }
@@ -709,9 +647,9 @@ int st_store_return_get(st_server_t *s, const lc_id_t *id, const lc_id_t *partne
 int st_store_redeemed_since(st_server_t *s, const lc_id_t *member, int64_t since,
                             int64_t *points)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, member);
-    p_i64(&prm, since);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, member);
+    lc_dbp_i64(&prm, since);
     lc_dbres_t *r = NULL;
     int rc = s_one(s,
                    "SELECT COALESCE(SUM(CASE status WHEN 1 THEN points WHEN 2 THEN "
@@ -720,7 +658,7 @@ int st_store_redeemed_since(st_server_t *s, const lc_id_t *member, int64_t since
                    &prm, &r);
     if (rc != LC_OK)
         return rc;
-    *points = g_i64(r, 0, 0);
+    *points = lc_dbcell_i64(r, 0, 0);
     lc_dbres_free(&r);
     return LC_OK;
 }
@@ -732,19 +670,19 @@ int st_store_redeemed_since(st_server_t *s, const lc_id_t *member, int64_t since
 
 static void s_tier_row(const lc_dbres_t *r, int row, st_tier_row_t *t)
 {
-    t->member_id = g_id(r, row, 0);
-    t->tier = (int)g_i64(r, row, 1);
-    t->qualifying_points = g_i64(r, row, 2);
-    t->changed_at = g_i64(r, row, 3);
-    t->reviewed_period = (int)g_i64(r, row, 4);
-    t->version = g_i64(r, row, 5);
-    t->pushed_version = g_i64(r, row, 6);
+    t->member_id = lc_dbcell_id(r, row, 0);
+    t->tier = (int)lc_dbcell_i64(r, row, 1);
+    t->qualifying_points = lc_dbcell_i64(r, row, 2);
+    t->changed_at = lc_dbcell_i64(r, row, 3);
+    t->reviewed_period = (int)lc_dbcell_i64(r, row, 4);
+    t->version = lc_dbcell_i64(r, row, 5);
+    t->pushed_version = lc_dbcell_i64(r, row, 6);
 }
 
 int st_store_tier_get(st_server_t *s, const lc_id_t *member, st_tier_row_t *t)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, member);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, member);
     lc_dbres_t *r = NULL;
     int rc = s_one(s, "SELECT " TIER_COLS " FROM settlement.member_tiers WHERE member_id = $1",
                    &prm, &r);
@@ -758,10 +696,10 @@ int st_store_tier_get(st_server_t *s, const lc_id_t *member, st_tier_row_t *t)
 int st_store_tier_points(st_server_t *s, const lc_id_t *member, int64_t after, int64_t until,
                          int64_t *points)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, member);
-    p_i64(&prm, after);
-    p_i64(&prm, until);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, member);
+    lc_dbp_i64(&prm, after);
+    lc_dbp_i64(&prm, until);
     lc_dbres_t *r = NULL;
     int rc = s_one(s,
                    "SELECT COALESCE(SUM(points - reversed_points), 0) FROM settlement.earns "
@@ -769,21 +707,21 @@ int st_store_tier_points(st_server_t *s, const lc_id_t *member, int64_t after, i
                    &prm, &r);
     if (rc != LC_OK)
         return rc;
-    *points = g_i64(r, 0, 0);
+    *points = lc_dbcell_i64(r, 0, 0);
     lc_dbres_free(&r);
     return LC_OK;
 }
 
 int st_store_tier_put(st_server_t *s, const st_tier_row_t *t, int64_t old_version)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, &t->member_id);
-    p_i64(&prm, t->tier);
-    p_i64(&prm, t->qualifying_points);
-    p_i64(&prm, t->changed_at);
-    p_i64(&prm, t->reviewed_period);
-    p_i64(&prm, t->version);
-    p_i64(&prm, old_version);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, &t->member_id);
+    lc_dbp_i64(&prm, t->tier);
+    lc_dbp_i64(&prm, t->qualifying_points);
+    lc_dbp_i64(&prm, t->changed_at);
+    lc_dbp_i64(&prm, t->reviewed_period);
+    lc_dbp_i64(&prm, t->version);
+    lc_dbp_i64(&prm, old_version);
     lc_dbres_t *r = NULL;
     /* Compare-and-set on version: two settlement processes evaluating one member at
      * once cannot both apply a change; the loser reads again. */
@@ -807,9 +745,9 @@ int st_store_tier_put(st_server_t *s, const st_tier_row_t *t, int64_t old_versio
 
 int st_store_tier_pushed(st_server_t *s, const lc_id_t *member, int64_t version)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, member);
-    p_i64(&prm, version);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, member);
+    lc_dbp_i64(&prm, version);
     return s_exec(s,
                   "UPDATE settlement.member_tiers SET pushed_version = GREATEST(pushed_version, "
                   "LEAST($2, version)) WHERE member_id = $1",
@@ -819,9 +757,9 @@ int st_store_tier_pushed(st_server_t *s, const lc_id_t *member, int64_t version)
 int st_store_tiers_due(st_server_t *s, int period, int max, st_tier_row_t *out, size_t *n)
 {
     *n = 0;
-    params_t prm = {.n = 0};
-    p_i64(&prm, period);
-    p_i64(&prm, max);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_i64(&prm, period);
+    lc_dbp_i64(&prm, max);
     lc_dbres_t *r = NULL;
     int rc = s_exec(s,
                     "(SELECT " TIER_COLS " FROM settlement.member_tiers WHERE tier > 0 AND "
@@ -842,17 +780,17 @@ int st_store_tiers_due(st_server_t *s, int period, int max, st_tier_row_t *out, 
 int st_store_redemption_insert(st_server_t *s, const st_redemption_row_t *r,
                                const char *receipt_id)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, &r->id);
-    p_id(&prm, &r->partner_id);
-    p_id(&prm, &r->member_id);
-    p_str(&prm, receipt_id);
-    p_i64(&prm, r->points);
-    p_i64(&prm, r->value_cents);
-    p_i64(&prm, r->status);
-    p_id(&prm, &r->hold_id);
-    p_i64(&prm, r->expires_at);
-    p_i64(&prm, r->created_at);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, &r->id);
+    lc_dbp_id(&prm, &r->partner_id);
+    lc_dbp_id(&prm, &r->member_id);
+    lc_dbp_str(&prm, receipt_id);
+    lc_dbp_i64(&prm, r->points);
+    lc_dbp_i64(&prm, r->value_cents);
+    lc_dbp_i64(&prm, r->status);
+    lc_dbp_id(&prm, &r->hold_id);
+    lc_dbp_i64(&prm, r->expires_at);
+    lc_dbp_i64(&prm, r->created_at);
     return s_exec(s,
                   "INSERT INTO settlement.redemptions (id, partner_id, member_id, receipt_id, "
                   "points, value_cents, status, hold_id, expires_at, created_at) VALUES ($1, $2, "
@@ -872,31 +810,31 @@ int st_store_redemption_get(st_server_t *s, const lc_id_t *id, const lc_id_t *pa
                     id, partner, &res);
     if (rc != LC_OK)
         return rc;
-    r->id = g_id(res, 0, 0);
-    r->partner_id = g_id(res, 0, 1);
-    r->member_id = g_id(res, 0, 2);
-    r->points = g_i64(res, 0, 3);
-    r->value_cents = g_i64(res, 0, 4);
-    r->status = (int)g_i64(res, 0, 5);
-    r->hold_id = g_id(res, 0, 6);
-    r->capture_id = g_id(res, 0, 7);
-    r->void_id = g_id(res, 0, 8);
-    r->captured_points = g_i64(res, 0, 9);
-    r->refunded_points = g_i64(res, 0, 10);
-    r->expires_at = g_i64(res, 0, 11);
-    r->created_at = g_i64(res, 0, 12);
+    r->id = lc_dbcell_id(res, 0, 0);
+    r->partner_id = lc_dbcell_id(res, 0, 1);
+    r->member_id = lc_dbcell_id(res, 0, 2);
+    r->points = lc_dbcell_i64(res, 0, 3);
+    r->value_cents = lc_dbcell_i64(res, 0, 4);
+    r->status = (int)lc_dbcell_i64(res, 0, 5);
+    r->hold_id = lc_dbcell_id(res, 0, 6);
+    r->capture_id = lc_dbcell_id(res, 0, 7);
+    r->void_id = lc_dbcell_id(res, 0, 8);
+    r->captured_points = lc_dbcell_i64(res, 0, 9);
+    r->refunded_points = lc_dbcell_i64(res, 0, 10);
+    r->expires_at = lc_dbcell_i64(res, 0, 11);
+    r->created_at = lc_dbcell_i64(res, 0, 12);
     lc_dbres_free(&res);
     return LC_OK;
 }
 
 int st_store_redemption_update(st_server_t *s, const st_redemption_row_t *r)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, &r->id);
-    p_i64(&prm, r->status);
-    p_id(&prm, &r->capture_id);
-    p_id(&prm, &r->void_id);
-    p_i64(&prm, r->captured_points);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, &r->id);
+    lc_dbp_i64(&prm, r->status);
+    lc_dbp_id(&prm, &r->capture_id);
+    lc_dbp_id(&prm, &r->void_id);
+    lc_dbp_i64(&prm, r->captured_points);
     return s_exec(s,
                   "UPDATE settlement.redemptions SET status = $2, capture_id = $3, void_id = $4, "
                   "captured_points = $5 WHERE id = $1 AND status = 1",
@@ -906,14 +844,14 @@ int st_store_redemption_update(st_server_t *s, const st_redemption_row_t *r)
 int st_store_refund_insert(st_server_t *s, const lc_id_t *id, const lc_id_t *redemption,
                            int64_t points, int64_t at)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, id);
-    p_id(&prm, redemption);
-    p_i64(&prm, points);
-    p_i64(&prm, at);
-    params_t u = {.n = 0};
-    p_id(&u, redemption);
-    p_i64(&u, points);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, id);
+    lc_dbp_id(&prm, redemption);
+    lc_dbp_i64(&prm, points);
+    lc_dbp_i64(&prm, at);
+    lc_dbp_t u = {.n = 0};
+    lc_dbp_id(&u, redemption);
+    lc_dbp_i64(&u, points);
     return s_exec_pair(s,
                        "INSERT INTO settlement.refunds (id, redemption_id, points, created_at) "
                        "VALUES ($1, $2, $3, $4)",
@@ -935,25 +873,25 @@ int st_store_refund_get(st_server_t *s, const lc_id_t *id, const lc_id_t *redemp
 
 int st_store_coupon_insert(st_server_t *s, const st_coupon_t *c, const lc_id_t *funder_account)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, &c->id);
-    p_str(&prm, c->code);
-    p_id(&prm, &c->partner_id);
-    p_i64(&prm, c->kind);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, &c->id);
+    lc_dbp_str(&prm, c->code);
+    lc_dbp_id(&prm, &c->partner_id);
+    lc_dbp_i64(&prm, c->kind);
     if (c->kind == ST_COUPON_MULTIPLIER) {
-        p_i64(&prm, c->multiplier);
-        p_str(&prm, NULL);
+        lc_dbp_i64(&prm, c->multiplier);
+        lc_dbp_str(&prm, NULL);
     } else {
-        p_str(&prm, NULL);
-        p_i64(&prm, c->bonus_points);
+        lc_dbp_str(&prm, NULL);
+        lc_dbp_i64(&prm, c->bonus_points);
     }
-    p_i64(&prm, c->funded_by.type);
-    p_id(&prm, &c->funded_by.id);
-    p_id(&prm, funder_account);
-    p_i64(&prm, c->valid_from);
-    p_i64(&prm, c->valid_until);
-    p_i64(&prm, c->max_per_member);
-    p_i64(&prm, c->created_at);
+    lc_dbp_i64(&prm, c->funded_by.type);
+    lc_dbp_id(&prm, &c->funded_by.id);
+    lc_dbp_id(&prm, funder_account);
+    lc_dbp_i64(&prm, c->valid_from);
+    lc_dbp_i64(&prm, c->valid_until);
+    lc_dbp_i64(&prm, c->max_per_member);
+    lc_dbp_i64(&prm, c->created_at);
     int rc = s_exec(s,
                     "INSERT INTO settlement.coupons (id, code, partner_id, kind, multiplier, "
                     "bonus_points, funder_type, funder_id, funder_account, valid_from, "
@@ -969,9 +907,9 @@ int st_store_coupon_get(st_server_t *s, const lc_id_t *id, const char *code, st_
                         lc_id_t *funder_account)
 {
     memset(c, 0, sizeof *c);
-    params_t prm = {.n = 0};
-    p_id(&prm, id);
-    p_str(&prm, code);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, id);
+    lc_dbp_str(&prm, code);
     lc_dbres_t *r = NULL;
     int rc = s_one(s,
                    "SELECT id, code, partner_id, kind, COALESCE(multiplier, 0), "
@@ -981,20 +919,20 @@ int st_store_coupon_get(st_server_t *s, const lc_id_t *id, const char *code, st_
                    &prm, &r);
     if (rc != LC_OK)
         return rc;
-    c->id = g_id(r, 0, 0);
+    c->id = lc_dbcell_id(r, 0, 0);
     c->code = strdup(lc_dbres_get(r, 0, 1));
-    c->partner_id = g_id(r, 0, 2);
-    c->kind = (int)g_i64(r, 0, 3);
-    c->multiplier = g_i64(r, 0, 4);
-    c->bonus_points = g_i64(r, 0, 5);
-    c->funded_by.type = (int)g_i64(r, 0, 6);
-    c->funded_by.id = g_id(r, 0, 7);
+    c->partner_id = lc_dbcell_id(r, 0, 2);
+    c->kind = (int)lc_dbcell_i64(r, 0, 3);
+    c->multiplier = lc_dbcell_i64(r, 0, 4);
+    c->bonus_points = lc_dbcell_i64(r, 0, 5);
+    c->funded_by.type = (int)lc_dbcell_i64(r, 0, 6);
+    c->funded_by.id = lc_dbcell_id(r, 0, 7);
     if (funder_account)
-        *funder_account = g_id(r, 0, 8);
-    c->valid_from = g_i64(r, 0, 9);
-    c->valid_until = g_i64(r, 0, 10);
-    c->max_per_member = g_i64(r, 0, 11);
-    c->created_at = g_i64(r, 0, 12);
+        *funder_account = lc_dbcell_id(r, 0, 8);
+    c->valid_from = lc_dbcell_i64(r, 0, 9);
+    c->valid_until = lc_dbcell_i64(r, 0, 10);
+    c->max_per_member = lc_dbcell_i64(r, 0, 11);
+    c->created_at = lc_dbcell_i64(r, 0, 12);
     lc_dbres_free(&r);
     return c->code ? LC_OK : LC_ERR_NOMEM;
 }
@@ -1011,10 +949,10 @@ int st_store_coupon_uses(st_server_t *s, const lc_id_t *coupon, const lc_id_t *m
 int st_store_coupon_activate(st_server_t *s, const lc_id_t *coupon, const lc_id_t *member,
                              int64_t now, int64_t *activated_at)
 {
-    params_t prm = {.n = 0};
-    p_id(&prm, coupon);
-    p_id(&prm, member);
-    p_i64(&prm, now);
+    lc_dbp_t prm = {.n = 0};
+    lc_dbp_id(&prm, coupon);
+    lc_dbp_id(&prm, member);
+    lc_dbp_i64(&prm, now);
     int rc = s_exec(s,
                     "INSERT INTO settlement.coupon_activations (coupon_id, member_id, "
                     "activated_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
