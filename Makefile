@@ -171,6 +171,7 @@ UNIT_TESTS := \
 	test_fuzz_regressions
 
 INTEGRATION_TESTS := \
+	test_db \
 	test_ledger_guarantees \
 	test_ledger_privileges \
 	test_ledger_random \

@@ -11,10 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A statement prepared on this connection, found again by its text. */
+typedef struct prepared {
+    uint64_t hash;      /* FNV-1a of sql */
+    int nparams;
+    char *sql;          /* owned copy */
+} prepared_t;
+
 struct lc_db {
     PGconn *conn;       /* owned */
     char sqlstate[6];   /* of the last failure, "" when none */
     char error[512];    /* message of the last failure */
+    prepared_t prepared[LC_DB_PREPARED_MAX]; /* statement "lc<i>" is prepared[i] */
+    int nprepared;
 };
 
 struct lc_dbres {
@@ -45,6 +54,8 @@ void lc_db_destroy(lc_db_t **db_p)
 {
     if (!db_p || !*db_p)
         return;
+    for (int i = 0; i < (*db_p)->nprepared; i++)
+        free((*db_p)->prepared[i].sql);
     PQfinish((*db_p)->conn);
     free(*db_p);
     *db_p = NULL;
@@ -64,18 +75,66 @@ static void s_record_error(lc_db_t *db, const PGresult *res)
         db->error[--n] = '\0';
 }
 
+/* Fails a statement: records why; LC_ERR_DB, or LC_ERR_UNAVAILABLE when the
+ * connection is gone. Clears res. */
+static int s_fail(lc_db_t *db, PGresult *res)
+{
+    s_record_error(db, res);
+    PQclear(res);
+    return PQstatus(db->conn) == CONNECTION_OK ? LC_ERR_DB : LC_ERR_UNAVAILABLE;
+}
+
+/* The index of sql's prepared statement on this connection, preparing it on first
+ * use: -1 when the table is full (the caller runs it unprepared), -2 when the
+ * server refused to prepare it (the error is recorded: running it would fail the
+ * same way, e.g. a syntax error or an aborted transaction). */
+static int s_prepared(lc_db_t *db, const char *sql, int nparams)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (const unsigned char *c = (const unsigned char *)sql; *c; c++)
+        h = (h ^ *c) * UINT64_C(1099511628211);
+    for (int i = 0; i < db->nprepared; i++) {
+        const prepared_t *p = &db->prepared[i];
+        if (p->hash == h && p->nparams == nparams && strcmp(p->sql, sql) == 0)
+            return i;
+    }
+    if (db->nprepared == LC_DB_PREPARED_MAX)
+        return -1;
+    char *copy = strdup(sql);
+    if (!copy)
+        return -1;
+    char name[16];
+    snprintf(name, sizeof name, "lc%d", db->nprepared);
+    PGresult *res = PQprepare(db->conn, name, sql, nparams, NULL);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        free(copy);
+        s_fail(db, res);
+        return -2;
+    }
+    PQclear(res);
+    db->prepared[db->nprepared] = (prepared_t){.hash = h, .nparams = nparams, .sql = copy};
+    return db->nprepared++;
+}
+
 int lc_db_exec(lc_db_t *db, const char *sql, int nparams, const char *const *params,
                lc_dbres_t **out)
 {
     if (out)
         *out = NULL;
-    PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        s_record_error(db, res);
-        PQclear(res);
+    int i = s_prepared(db, sql, nparams);
+    if (i == -2)
         return PQstatus(db->conn) == CONNECTION_OK ? LC_ERR_DB : LC_ERR_UNAVAILABLE;
+    PGresult *res;
+    if (i >= 0) {
+        char name[16];
+        snprintf(name, sizeof name, "lc%d", i);
+        res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+    } else {
+        res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
     }
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        return s_fail(db, res);
     db->sqlstate[0] = '\0';
     db->error[0] = '\0';
     if (!out) {

@@ -7,6 +7,15 @@
  * with unnest() on the server. Every result is checked in one place, which keeps
  * the SQLSTATE of the last error for callers to branch on, and every PGresult is
  * cleared on every path: lc_dbres_t owns it until lc_dbres_free.
+ *
+ * Every statement is prepared on its connection the first time its text is run
+ * (PQprepare, named "lc<n>") and executed as prepared after that: a service runs
+ * the same few dozen statements all its life, and parsing and planning them again
+ * each time was most of PostgreSQL's CPU per request (docs/PERFORMANCE.md). Up to
+ * LC_DB_PREPARED_MAX texts per connection; beyond that a text runs unprepared.
+ * Protocol-level prepared statements live in the server session, so a pooler in
+ * front of PostgreSQL must keep sessions (pgbouncer: session pooling, or
+ * max_prepared_statements from 1.21 on).
  */
 #ifndef LC_DB_H
 #define LC_DB_H
@@ -16,6 +25,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#define LC_DB_PREPARED_MAX 256
 
 typedef struct lc_db lc_db_t;
 typedef struct lc_dbres lc_dbres_t;
