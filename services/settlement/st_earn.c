@@ -18,6 +18,9 @@
  *      The member's tier (st_tier.c) adds a coalition-funded bonus, one more linked
  *      transfer promotion -> member ("tier"); a pending earn gets it when it matures
  *      (st_mature.c), on the points a return has left;
+ *      A retry of an attempt that posted its chain and died before step 6 may
+ *      compute another chain (the tier or a coupon changed in between): the ledger
+ *      has the earn's base, and the earn is taken from the ledger (s_adopt);
  *   6. the earn row and its coupon rows in one transaction (status, available_at =
  *      ledger timestamp + pending_days), so a coupon's uses count each earn once;
  *   7. the member's tier is evaluated again: reaching a threshold upgrades at once,
@@ -92,6 +95,158 @@ static const char *s_compute(st_call_t *c, const st_partner_t *p, const st_earn_
     return NULL;
 }
 
+/* Whether tier's multiplier gives exactly bonus on points (st_tier_bonus_transfer's
+ * arithmetic). */
+static bool s_tier_gives(st_server_t *s, int tier, int64_t points, int64_t bonus)
+{
+    int64_t bps = st_tier_multiplier(s, tier), b = 0;
+    if (bps > LC_TIER_BPS_ONE &&
+        st_earn_points(points, bps - LC_TIER_BPS_ONE, LC_TIER_BPS_ONE, &b) != LC_OK)
+        return false;
+    return b == bonus;
+}
+
+/* The tier whose multiplier gives bonus on points: the current one if it does,
+ * else the first that does; the current one when none does (the tiers changed). */
+static int s_tier_of_bonus(st_server_t *s, int64_t points, int64_t bonus, int current)
+{
+    if (s_tier_gives(s, current, points, bonus))
+        return current;
+    for (size_t i = 0; i < s->cfg.tiers.n; i++)
+        if (s_tier_gives(s, (int)i, points, bonus))
+            return (int)i;
+    return current;
+}
+
+/* Why coupon row r, which applies now, had no bonus in an earlier attempt at time
+ * at: the partner or the window if they stopped it then, else the member had not
+ * activated it yet (uses only grow, so they cannot have stopped it). */
+static int s_coupon_reason_then(st_call_t *c, const st_partner_t *p,
+                                const st_earn_coupon_row_t *r, int64_t at)
+{
+    st_coupon_t cp;
+    lc_id_t funder;
+    if (st_store_coupon_get(c->srv, NULL, r->code, &cp, &funder) != LC_OK)
+        return ST_COUPON_NOT_ACTIVATED;
+    int reason = st_coupon_check(&cp, &p->id, true, 0, at);
+    lc_codec_clear(&st_coupon_desc, &cp);
+    return reason ? reason : ST_COUPON_NOT_ACTIVATED;
+}
+
+/* An earlier attempt of this earn posted its chain and died before writing the row
+ * (st_issue_chain's *before). The earn is what that attempt booked, which may differ
+ * from what this one computed: the member's tier may have changed in between, or
+ * a coupon's window or activation. Reads back every transfer the earn can have
+ * (base, "bonus/<i>", "tier"), checks that the base is this request's (same
+ * partner and member: otherwise the key was reused for another earn), and sets the
+ * row and the coupon rows from the ledger. */
+static const char *s_adopt(st_call_t *c, const st_partner_t *p, st_earn_row_t *row,
+                           st_earn_coupon_row_t *crows, size_t n)
+{
+    lc_id_t *ids = calloc(n + 2, sizeof *ids);
+    if (!ids)
+        return st_fail(c, LC_API_INTERNAL, "out of memory");
+    lc_id_derive(&row->id, "transfer", &ids[0]);
+    lc_id_derive(&row->id, "tier", &ids[1]);
+    for (size_t i = 0; i < n; i++) {
+        char label[32];
+        snprintf(label, sizeof label, "bonus/%zu", i);
+        lc_id_derive(&row->id, label, &ids[i + 2]);
+    }
+    ld_entries_rep_t rep;
+    memset(&rep, 0, sizeof rep);
+    const char *e = NULL;
+    if (st_ledger_transfer_entries(c->srv, c->rid, ids, n + 2, &rep) != LC_OK) {
+        free(ids);
+        return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
+    }
+    const ld_entry_t *found[ST_COUPONS_MAX + 2] = {0};
+    for (size_t k = 0; k < rep.nentries; k++)
+        for (size_t i = 0; i < n + 2; i++)
+            if (lc_id_eq(&rep.entries[k].id, &ids[i]))
+                found[i] = &rep.entries[k];
+    /* Every transfer credits this member, the base comes from the partner: else
+     * the key was used for another earn (after the gateway lost its record). */
+    const ld_entry_t *base = found[0], *anchor = NULL;
+    lc_id_t issuance;
+    st_partner_accounts(&p->id, &issuance, NULL, NULL);
+    bool ours = !base || (lc_id_eq(&base->debit_account_id, &issuance) &&
+                          base->code == ST_CODE_EARN);
+    for (size_t i = 0; i < n + 2; i++) {
+        if (!found[i])
+            continue;
+        if (!anchor)
+            anchor = found[i];
+        if (!lc_id_eq(&found[i]->credit_account_id, &row->member_id))
+            ours = false;
+    }
+    if (!anchor || !ours || (!base && row->points > 0)) {
+        char idt[LC_ID_STRLEN + 1];
+        lc_id_format(&row->id, idt);
+        lc_log_kv(LC_LOG_ERROR, c->rid, "an earlier earn with this key booked other transfers",
+                  "partner_id", c->partner, "earn_id", idt, NULL);
+        e = st_fail(c, LC_API_CONFLICT, "this Idempotency-Key was used for another earn");
+        goto done;
+    }
+    int64_t points = base ? base->amount : 0;
+    if (points != row->points) { /* the partner's earn rate changed in between */
+        char idt[LC_ID_STRLEN + 1], was[24], now[24];
+        lc_id_format(&row->id, idt);
+        snprintf(was, sizeof was, "%lld", (long long)points);
+        snprintf(now, sizeof now, "%lld", (long long)row->points);
+        lc_log_kv(LC_LOG_WARN, c->rid, "earn points taken from an earlier attempt", "partner_id",
+                  c->partner, "earn_id", idt, "points", was, "computed_now", now, NULL);
+        row->points = points;
+    }
+    row->created_at = anchor->timestamp;
+    row->expires_at = anchor->expires_at;
+    row->status = ST_EARN_POSTED;
+    memset(&row->transfer_id, 0, sizeof row->transfer_id);
+    memset(&row->hold_id, 0, sizeof row->hold_id);
+    memset(&row->credit_id, 0, sizeof row->credit_id);
+    if (base) {
+        row->transfer_id = base->id;
+        if (base->flags & LD_TF_PENDING) {
+            row->status = ST_EARN_PENDING;
+            row->hold_id = base->id;
+        } else {
+            row->credit_id = base->id;
+        }
+    }
+    row->tier_bonus_points = found[1] ? found[1]->amount : 0;
+    memset(&row->tier_transfer_id, 0, sizeof row->tier_transfer_id);
+    row->tier_basis_amount = 0;
+    if (found[1]) {
+        row->tier_transfer_id = found[1]->id;
+        row->tier_basis_amount = row->amount;
+    }
+    if (row->status == ST_EARN_POSTED) { /* a pending earn's bonus comes at maturity */
+        row->tier = s_tier_of_bonus(c->srv, row->points, row->tier_bonus_points, row->tier);
+        row->tier_bps = st_tier_multiplier(c->srv, row->tier);
+    }
+    row->bonus_points = 0;
+    for (size_t i = 0; i < n; i++) {
+        st_earn_coupon_row_t *r = &crows[i];
+        const ld_entry_t *b = found[i + 2];
+        if (b) { /* applied then, with this bonus */
+            r->reason = 0;
+            r->bonus_points = b->amount;
+            r->transfer_id = b->id;
+            r->funder_account = b->debit_account_id;
+            row->bonus_points += b->amount;
+        } else if (!r->reason && r->bonus_points > 0) { /* applies now, did not then */
+            r->reason = s_coupon_reason_then(c, p, r, anchor->timestamp);
+            r->bonus_points = 0;
+            memset(&r->transfer_id, 0, sizeof r->transfer_id);
+            memset(&r->funder_account, 0, sizeof r->funder_account);
+        }
+    }
+done:
+    lc_codec_clear(&ld_entries_rep_desc, &rep);
+    free(ids);
+    return e;
+}
+
 const char *st_h_earn(st_call_t *c, json_t **reply)
 {
     st_partner_t p;
@@ -104,7 +259,7 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
     ld_transfer_t *chain = NULL;
     st_earn_row_t row;
     memset(&row, 0, sizeof row);
-    bool locked = false;
+    bool locked = false, before_adopted = false;
     if ((e = st_decode(c, &st_earn_req_desc, &req)))
         goto done;
     int64_t eligible = 0, points = 0;
@@ -189,11 +344,17 @@ const char *st_h_earn(st_call_t *c, json_t **reply)
             if (i + 1 < nchain)
                 chain[i].flags |= LD_TF_LINKED;
         }
-        if ((e = st_issue_chain(c, chain, nchain, &row.created_at)))
+        bool before = false;
+        if ((e = st_issue_chain(c, chain, nchain, &row.created_at, &before)))
             goto done;
         row.expires_at = chain[0].expires_at;
+        if (before) {
+            if ((e = s_adopt(c, &p, &row, crows, n)))
+                goto done;
+            before_adopted = true;
+        }
     }
-    if (points > 0) {
+    if (points > 0 && !before_adopted) {
         row.transfer_id = chain[0].id;
         if (p.pending_days > 0) {
             row.status = ST_EARN_PENDING;

@@ -84,13 +84,19 @@ int st_ledger_lookup(st_server_t *s, const char *rid, const lc_id_t *ids, size_t
                   &ld_accounts_rep_desc, out);
 }
 
+int st_ledger_transfer_entries(st_server_t *s, const char *rid, const lc_id_t *ids, size_t n,
+                               ld_entries_rep_t *out)
+{
+    ld_lookup_req_t req = {.ids = (lc_id_t *)ids, .nids = n};
+    return s_call(s, rid, LD_TYPE_LOOKUP_TRANSFERS, &ld_lookup_req_desc, &req,
+                  &ld_entries_rep_desc, out);
+}
+
 int st_ledger_transfer_entry(st_server_t *s, const char *rid, const lc_id_t *id, ld_entry_t *out,
                              bool *found)
 {
-    ld_lookup_req_t req = {.ids = (lc_id_t *)id, .nids = 1};
     ld_entries_rep_t rep;
-    int rc = s_call(s, rid, LD_TYPE_LOOKUP_TRANSFERS, &ld_lookup_req_desc, &req,
-                    &ld_entries_rep_desc, &rep);
+    int rc = st_ledger_transfer_entries(s, rid, id, 1, &rep);
     if (rc != LC_OK)
         return rc;
     *found = rep.nentries > 0;
@@ -309,53 +315,57 @@ static int s_chain_bad(const ld_results_rep_t *res, size_t n)
     return -1;
 }
 
-const char *st_issue_chain(st_call_t *c, ld_transfer_t *t, size_t n, int64_t *ts)
+const char *st_issue_chain(st_call_t *c, const ld_transfer_t *t, size_t n, int64_t *ts,
+                           bool *before)
 {
-    if (n == 1)
-        return st_issue(c, t, ts);
+    *before = false;
     int rc = st_ledger_ensure_member(c->srv, c->rid, &t[0].credit_account_id);
     if (rc == LC_ERR_UNAVAILABLE)
         return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
     if (rc != LC_OK)
         return st_fail(c, LC_API_INTERNAL, "the member's ledger account cannot be created");
-    for (int attempt = 0; attempt < 2; attempt++) {
-        ld_results_rep_t res;
-        if (st_ledger_transfers(c->srv, c->rid, t, n, &res) != LC_OK)
+    ld_results_rep_t res;
+    if (st_ledger_transfers(c->srv, c->rid, t, n, &res) != LC_OK)
+        return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
+    bool all_new = true;
+    for (size_t i = 0; i < n; i++)
+        if (res.results[i].result != LD_OK)
+            all_new = false;
+    int bad = s_chain_bad(&res, n);
+    int r = bad >= 0 ? res.results[bad].result : LD_OK;
+    *ts = res.results[0].timestamp;
+    lc_codec_clear(&ld_results_rep_desc, &res);
+    char idt[LC_ID_STRLEN + 1];
+    lc_id_format(&t[0].id, idt);
+    if (!all_new) {
+        /* Whatever the answer (exists, exists with another amount or flags, or a
+         * refusal of a transfer an earlier attempt did not have, which hides the
+         * others' exists under linked_event_failed), the first transfer tells
+         * whether an earlier attempt posted the chain: chains are all or nothing. */
+        ld_entry_t first;
+        bool found = false;
+        if (st_ledger_transfer_entry(c->srv, c->rid, &t[0].id, &first, &found) != LC_OK)
             return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
-        bool other_expiry = false;
-        for (size_t i = 0; i < n; i++)
-            if (res.results[i].result == LD_EXISTS_WITH_DIFFERENT_EXPIRES_AT)
-                other_expiry = true;
-        int bad = s_chain_bad(&res, n);
-        int r = bad >= 0 ? res.results[bad].result : LD_OK;
-        *ts = res.results[0].timestamp;
-        lc_codec_clear(&ld_results_rep_desc, &res);
-        if (other_expiry && attempt == 0) {
-            ld_entry_t entry;
-            bool found = false;
-            if (st_ledger_transfer_entry(c->srv, c->rid, &t[0].id, &entry, &found) != LC_OK)
-                return st_fail(c, LC_API_UNAVAILABLE, "the ledger is unavailable");
-            if (!found)
-                return st_fail(c, LC_API_INTERNAL, "an earn transfer exists but cannot be read");
-            for (size_t i = 0; i < n; i++)
-                t[i].expires_at = entry.expires_at;
-            continue;
+        if (found) {
+            *before = true;
+            *ts = first.timestamp;
+            lc_log_kv(LC_LOG_INFO, c->rid, "points issued by an earlier attempt", "partner_id",
+                      c->partner, "transfer_id", idt, NULL);
+            return NULL;
         }
-        if (bad >= 0) {
-            const char *code = st_outcome(c, r, &t[bad].id, false);
-            /* The ledger may answer a retry's id_already_failed on another transfer of
-             * the chain: every id remembers the answer. */
-            for (size_t i = 0; ld_result_is_transient((ld_result_t)r) && i < n; i++)
-                if ((int)i != bad && st_store_refusal_put(c->srv, &t[i].id, code) != LC_OK)
-                    lc_log_kv(LC_LOG_ERROR, c->rid, "cannot remember a refusal", NULL);
-            return code;
-        }
-        char idt[LC_ID_STRLEN + 1], count[24];
-        lc_id_format(&t[0].id, idt);
-        snprintf(count, sizeof count, "%zu", n);
-        lc_log_kv(LC_LOG_INFO, c->rid, "points issued (chain)", "partner_id", c->partner,
-                  "transfer_id", idt, "transfers", count, NULL);
-        return NULL;
     }
-    return st_fail(c, LC_API_INTERNAL, "the earn's transfers exist with other fields");
+    if (bad >= 0) {
+        const char *code = st_outcome(c, r, &t[bad].id, false);
+        /* The ledger may answer a retry's id_already_failed on another transfer of
+         * the chain: every id remembers the answer. */
+        for (size_t i = 0; ld_result_is_transient((ld_result_t)r) && i < n; i++)
+            if ((int)i != bad && st_store_refusal_put(c->srv, &t[i].id, code) != LC_OK)
+                lc_log_kv(LC_LOG_ERROR, c->rid, "cannot remember a refusal", NULL);
+        return code;
+    }
+    char count[24];
+    snprintf(count, sizeof count, "%zu", n);
+    lc_log_kv(LC_LOG_INFO, c->rid, "points issued (chain)", "partner_id", c->partner,
+              "transfer_id", idt, "transfers", count, NULL);
+    return NULL;
 }

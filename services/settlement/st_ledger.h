@@ -37,6 +37,11 @@ int st_ledger_accounts(st_server_t *s, const char *rid, const ld_account_new_t *
 int st_ledger_lookup(st_server_t *s, const char *rid, const lc_id_t *ids, size_t n,
                      ld_accounts_rep_t *out);
 
+/* Looks transfers up as their journal entries; unknown ones are left out, the
+ * others come in no promised order. Clear with ld_entries_rep_desc. */
+int st_ledger_transfer_entries(st_server_t *s, const char *rid, const lc_id_t *ids, size_t n,
+                               ld_entries_rep_t *out);
+
 /* Looks one transfer up as its journal entry; *found false when unknown. */
 int st_ledger_transfer_entry(st_server_t *s, const char *rid, const lc_id_t *id, ld_entry_t *out,
                              bool *found);
@@ -84,12 +89,17 @@ const char *st_outcome(st_call_t *c, int r, const lc_id_t *tid, bool member_debi
  * ledger's timestamp of the transfer and t->expires_at the lot's expiry. */
 const char *st_issue(st_call_t *c, ld_transfer_t *t, int64_t *ts);
 
-/* st_issue for a linked chain t[0..n) (n >= 1) of credits to one member (t[0]'s
- * credit account), all or nothing: the caller sets LD_TF_LINKED on all but the
- * last. A retry that finds the chain posted with another expiry reads t[0]'s back,
- * sets it on every transfer and sends the chain again (then all exist). The first
- * refusal that is not linked_event_failed becomes the answer (st_outcome, credit
- * side: a prepaid funder out of budget is partner_budget_exhausted). */
-const char *st_issue_chain(st_call_t *c, ld_transfer_t *t, size_t n, int64_t *ts);
+/* Posts a linked chain t[0..n) (n >= 1) of credits to one member (t[0]'s credit
+ * account), all or nothing: the caller sets LD_TF_LINKED on all but the last.
+ * *before is set when the ledger has t[0] from an earlier attempt of the same
+ * request (a crash between the ledger's commit and the caller's row): the chain
+ * that attempt posted may differ from this one (another tier, expiry or coupon
+ * outcome), so the caller takes the request's outcome from the ledger
+ * (st_ledger_transfer_entries) rather than from t; *ts is then t[0]'s timestamp.
+ * Otherwise the first refusal that is not linked_event_failed becomes the answer
+ * (st_outcome, credit side: a prepaid funder out of budget is
+ * partner_budget_exhausted). */
+const char *st_issue_chain(st_call_t *c, const ld_transfer_t *t, size_t n, int64_t *ts,
+                           bool *before);
 
 #endif

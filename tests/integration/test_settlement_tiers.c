@@ -238,6 +238,82 @@ static void tier_downgrade_waits_for_the_monthly_review(void **state)
     assert_int_equal(th_sql_i64(s_cl.db, sql), 33); /* gold, silver, bronze: all reported */
 }
 
+/* An earn whose first attempt reached the ledger but not settlement's table (a
+ * crash between the two commits) is retried after the member's tier has changed:
+ * the retry books nothing more and records the earn as the ledger has it. key is
+ * the earn's Idempotency-Key; between is the cents of another earn that moves the
+ * member to another tier after the row is gone. Returns the retry's reply. */
+static json_t *s_retry_after_tier_change(const ta_member_t *m, const char *key,
+                                         int64_t cents, int64_t between, char *earn,
+                                         size_t earnlen)
+{
+    char code[TA_CODE_LEN], sql[256];
+    json_t *r = ta_earn(&s_cl, &s_p, m, key, cents, "EUR", NULL, code);
+    ta_ok(r, code);
+    snprintf(earn, earnlen, "%s", ta_str(r, "id"));
+    json_decref(r);
+    snprintf(sql, sizeof sql,
+             "WITH d AS (DELETE FROM settlement.earns WHERE id = '%s' RETURNING 1) "
+             "SELECT count(*) FROM d",
+             earn);
+    assert_int_equal(th_sql_i64(s_cl.db, sql), 1);
+    json_decref(s_earn(&s_p, m, between));
+    r = ta_earn(&s_cl, &s_p, m, key, cents, "EUR", NULL, code);
+    ta_ok(r, code);
+    assert_string_equal(ta_str(r, "id"), earn);
+    /* One base transfer, at most one tier bonus: nothing booked twice. */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM ledger.journal WHERE entry_type = 2 AND code = %d AND "
+             "user_data = '%s'",
+             ST_CODE_EARN, earn);
+    assert_int_equal(th_sql_i64(s_cl.db, sql), 1);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM ledger.journal WHERE entry_type = 2 AND code = %d AND "
+             "user_data = '%s'",
+             ST_CODE_TIER_BONUS, earn);
+    assert_true(th_sql_i64(s_cl.db, sql) <= 1);
+    return r;
+}
+
+/* The tier went up in between: the earn keeps the first attempt's silver bonus. */
+static void tier_retry_keeps_the_bonus_the_ledger_booked(void **state)
+{
+    (void)state;
+    ta_member_t m;
+    ta_member(&s_cl, &m, &s_p);
+    json_decref(s_earn(&s_p, &m, 100000)); /* 1000 points: silver */
+    char key[64], earn[LC_ID_STRLEN + 1];
+    snprintf(key, sizeof key, "%s", ta_key());
+    /* 100 points at silver: +25; then 2000 points make gold (1.5x: +50 now). */
+    json_t *r = s_retry_after_tier_change(&m, key, 10000, 200000, earn, sizeof earn);
+    assert_string_equal(s_shown_tier(&m), "gold");
+    assert_int_equal(ta_int(r, "points"), 100);
+    assert_int_equal(ta_int(r, "bonus_points"), 25);
+    json_decref(r);
+    assert_int_equal(s_earn_col(earn, "points"), 100);
+    assert_int_equal(s_earn_col(earn, "tier"), 1);
+    assert_int_equal(s_earn_col(earn, "tier_bonus_points"), 25);
+    assert_int_equal(ta_acct(&s_cl, m.ids, "available"), 1000 + 125 + 2000 + 500);
+}
+
+/* The tier went up in between from one without a bonus: the earn keeps none. */
+static void tier_retry_keeps_no_bonus_when_the_ledger_booked_none(void **state)
+{
+    (void)state;
+    ta_member_t m;
+    ta_member(&s_cl, &m, &s_p);
+    char key[64], earn[LC_ID_STRLEN + 1];
+    snprintf(key, sizeof key, "%s", ta_key());
+    /* 100 points at bronze: no bonus; then 1000 points make silver (+25 now). */
+    json_t *r = s_retry_after_tier_change(&m, key, 10000, 100000, earn, sizeof earn);
+    assert_string_equal(s_shown_tier(&m), "silver");
+    assert_int_equal(ta_int(r, "bonus_points"), 0);
+    json_decref(r);
+    assert_int_equal(s_earn_col(earn, "tier"), 0);
+    assert_int_equal(s_earn_col(earn, "tier_bonus_points"), 0);
+    assert_int_equal(ta_acct(&s_cl, m.ids, "available"), 100 + 1000);
+}
+
 /* Grants and bonuses do not qualify; neither do redemptions lower the tier. */
 static void tier_counts_base_points_only(void **state)
 {
@@ -351,6 +427,8 @@ int main(void)
         cmocka_unit_test(tier_upgrade_at_once_bonus_from_coalition),
         cmocka_unit_test(tier_downgrade_waits_for_the_monthly_review),
         cmocka_unit_test(tier_counts_base_points_only),
+        cmocka_unit_test(tier_retry_keeps_the_bonus_the_ledger_booked),
+        cmocka_unit_test(tier_retry_keeps_no_bonus_when_the_ledger_booked_none),
         cmocka_unit_test(tier_bonus_of_a_pending_earn_comes_at_maturity),
         cmocka_unit_test(tier_settings_refused_at_start),
     };
