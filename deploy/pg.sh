@@ -89,7 +89,9 @@ running() { as_pg "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
 cmd_start() {
     cmd_init
     running && return 0
-    as_pg "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null ||
+    # -p: the port asked for now wins over the one coal.conf was written with, so
+    # a caller that retries on another port (tests/run.sh) gets it.
+    as_pg "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -o "-p $PORT" -w -t 60 start >/dev/null ||
         { tail -20 "$LOG" >&2; die "server did not start (log: $LOG)"; }
     echo "pg.sh: PostgreSQL listening on $RUN (port $PORT)" >&2
 }

@@ -11,7 +11,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 export COAL_VAR=$(mktemp -d /tmp/coal-test.XXXXXX)
-export COAL_PG_PORT=${COAL_TEST_PG_PORT:-$((30000 + RANDOM % 20000))}
+# Ports below the kernel's ephemeral range (32768 and up on Linux), where no
+# outgoing connection of another test can hold the port first.
+export COAL_PG_PORT=${COAL_TEST_PG_PORT:-$((20000 + RANDOM % 12000))}
 export COAL_PROTO_DIR=$ROOT/proto
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -35,7 +37,7 @@ for _ in 1 2 3; do
     fi
     [ -n "${COAL_TEST_PG_PORT:-}" ] && break
     deploy/pg.sh stop >/dev/null 2>&1
-    export COAL_PG_PORT=$((30000 + RANDOM % 20000))
+    export COAL_PG_PORT=$((20000 + RANDOM % 12000))
 done
 if [ "$started" -ne 1 ]; then
     echo "0 passed, 1 failed (the test cluster did not start)"
