@@ -138,10 +138,18 @@ int st_ledger_ensure_account(st_server_t *s, const char *rid, const ld_account_n
 
 int st_ledger_ensure_member(st_server_t *s, const char *rid, const lc_id_t *member_id)
 {
+    /* Every earn, grant and adjustment comes here: a member seen before costs no
+     * round trip to the ledger (and no place in its write queue). */
+    lc_id_t *known = &s->known_members[st_member_hash(member_id) % ST_KNOWN_MEMBERS];
+    if (lc_id_eq(known, member_id) && !lc_id_is_zero(member_id))
+        return LC_OK;
     ld_account_new_t a = {.id = *member_id,
                           .kind = LD_KIND_MEMBER,
                           .flags = LD_AF_DEBITS_MUST_NOT_EXCEED_CREDITS | LD_AF_LOTS};
-    return st_ledger_ensure_account(s, rid, &a);
+    int rc = st_ledger_ensure_account(s, rid, &a);
+    if (rc == LC_OK)
+        *known = *member_id;
+    return rc;
 }
 
 int st_ledger_expire(st_server_t *s, const char *rid, const ld_expire_req_t *req,

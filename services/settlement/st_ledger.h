@@ -53,7 +53,8 @@ int st_ledger_ensure_account(st_server_t *s, const char *rid, const ld_account_n
 
 /* Makes sure the member's ledger account (id = member id) exists, creating it as
  * settlement would (member, no overdraft, lots) when the members service has not.
- * LC_OK, LC_ERR_UNAVAILABLE, or LC_ERR_CONFLICT (the ledger refused it). */
+ * A member this copy has seen before is answered from s->known_members. LC_OK,
+ * LC_ERR_UNAVAILABLE, or LC_ERR_CONFLICT (the ledger refused it). */
 int st_ledger_ensure_member(st_server_t *s, const char *rid, const lc_id_t *member_id);
 
 /* One ledger.expire_lots call. Clear out with lc_codec_clear(&ld_expire_rep_desc, out).

@@ -246,12 +246,17 @@ char *st_serve(st_server_t *s, const char *data, size_t len, size_t *outlen)
 
 /* ---- member locks ------------------------------------------------------------------ */
 
-static pthread_mutex_t *s_member_stripe(st_server_t *s, const lc_id_t *member)
+uint32_t st_member_hash(const lc_id_t *member)
 {
     uint32_t h = 2166136261u; /* FNV-1a over the id's bytes */
     for (size_t i = 0; i < sizeof member->b; i++)
         h = (h ^ member->b[i]) * 16777619u;
-    return &s->locks->member[h % ST_MEMBER_STRIPES];
+    return h;
+}
+
+static pthread_mutex_t *s_member_stripe(st_server_t *s, const lc_id_t *member)
+{
+    return &s->locks->member[st_member_hash(member) % ST_MEMBER_STRIPES];
 }
 
 void st_member_lock(st_server_t *s, const lc_id_t *member)

@@ -88,6 +88,8 @@ typedef struct st_locks {
 
 typedef struct st_threads st_threads_t;
 
+#define ST_KNOWN_MEMBERS 4096 /* slots of st_server_t.known_members (64 KB a copy) */
+
 /* The process (what main.c opens) and, as copies, each thread's context: a worker's
  * or the sweeper's copy owns its own db, ledger and members and borrows the rest. */
 typedef struct st_server {
@@ -104,6 +106,10 @@ typedef struct st_server {
     int64_t next_tier_ms;        /* monotonic time of the next tier sweep (st_tier_tick) */
     bool breakage_ready;         /* the breakage account is known to exist in the ledger */
     bool promotion_ready;        /* so is the promotion account (tier bonuses) */
+    /* Member accounts known to exist in the ledger (st_ledger_ensure_member), a
+     * direct-mapped cache by st_member_hash: a miss or a collision only asks the
+     * ledger again, and ledger accounts are never removed. */
+    lc_id_t known_members[ST_KNOWN_MEMBERS];
     uint64_t requests;           /* requests served (by this copy; the process: all) */
     st_stmt_feed_t statements;   /* the journal consumer writing statement lines */
 } st_server_t;
@@ -132,6 +138,9 @@ void st_server_close(st_server_t *s);
  * expired deadline, dispatches (taking the serial lock unless the type runs in
  * parallel). Returns the reply frame (malloc'd, *outlen) or NULL (out of memory). */
 char *st_serve(st_server_t *s, const char *data, size_t len, size_t *outlen);
+/* FNV-1a of a member id: the lock stripe and the known_members slot. */
+uint32_t st_member_hash(const lc_id_t *member);
+
 /* Holds / releases the lock of one member's earns. */
 void st_member_lock(st_server_t *s, const lc_id_t *member);
 void st_member_unlock(st_server_t *s, const lc_id_t *member);
