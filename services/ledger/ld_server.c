@@ -502,6 +502,7 @@ int ld_server_open(ld_server_t *srv, const ld_server_config_t *cfg)
     srv->state = ld_state_new();
     if (!srv->state)
         return LC_ERR_NOMEM;
+    srv->state->recent_max = cfg->resident_transfers;
     int64_t t0 = lc_mono_ms();
     int rc = ld_store_load(srv->db, srv->state);
     if (rc != LC_OK) {

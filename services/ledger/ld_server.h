@@ -31,6 +31,7 @@ typedef struct ld_server_config {
     const char *conninfo;  /* libpq conninfo of the ledger role */
     const char *shard;     /* shard name (a number), for the advisory lock and logs */
     int batch_max;         /* requests per batch */
+    size_t resident_transfers; /* ld_state_t.recent_max (ld_state.h) */
 } ld_server_config_t;
 
 typedef struct ld_server {

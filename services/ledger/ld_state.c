@@ -35,6 +35,7 @@ ld_state_t *ld_state_new(void)
         return NULL;
     }
     s->next_seq = 1;
+    s->recent_max = LD_RECENT_MAX;
     return s;
 }
 
@@ -55,6 +56,7 @@ void ld_state_destroy(ld_state_t **s_p)
     ld_table_free(&s->lots);
     ld_table_free(&s->failed);
     free(s->holds);
+    free(s->recent);
     ld_batch_t *b = &s->batch;
     free(b->entries);
     free(b->accounts);
@@ -77,6 +79,42 @@ void ld_state_begin_batch(ld_state_t *s)
     ld_undo_clear(&s->undo);
 }
 
+/* Remembers that id went into xfers, for s_trim_recent. Out of memory, it is not
+ * remembered: the transfer then stays resident, which costs memory, not truth. */
+static void s_note_recent(ld_state_t *s, const lc_id_t *id)
+{
+    if (s->nrecent == s->caprecent) {
+        size_t cap = s->caprecent ? 2 * s->caprecent : 1024;
+        lc_id_t *r = realloc(s->recent, cap * sizeof *r);
+        if (!r)
+            return;
+        s->recent = r;
+        s->caprecent = cap;
+    }
+    s->recent[s->nrecent++] = *id;
+}
+
+/* Past recent_max recent transfers, drops the oldest ones down to half of it from
+ * memory, except holds still pending and transfers that own lot allocations: what
+ * stays is what start-up would load (ld_store.c, s_load_xfers), and the server
+ * reads any other transfer a batch names from the journal first (s_fault_in). Runs
+ * between batches only, when the undo log holds no pointer to a transfer. */
+static void s_trim_recent(ld_state_t *s)
+{
+    if (s->nrecent <= s->recent_max)
+        return;
+    size_t drop = s->nrecent - s->recent_max / 2;
+    for (size_t i = 0; i < drop; i++) {
+        ld_xfer_t *x = ld_table_get(&s->xfers, &s->recent[i]);
+        if (!x || x->pstate == LD_PS_PENDING || x->nallocs > 0)
+            continue;
+        ld_table_del(&s->xfers, &x->t.id);
+        s_xfer_free(x);
+    }
+    memmove(s->recent, s->recent + drop, (s->nrecent - drop) * sizeof *s->recent);
+    s->nrecent -= drop;
+}
+
 void ld_state_commit_batch(ld_state_t *s)
 {
     ld_undo_clear(&s->undo);
@@ -86,6 +124,7 @@ void ld_state_commit_batch(ld_state_t *s)
         if (s->holds[i]->pstate == LD_PS_PENDING)
             s->holds[j++] = s->holds[i];
     s->nholds = j;
+    s_trim_recent(s);
 }
 
 void ld_state_abort_batch(ld_state_t *s)
@@ -351,6 +390,7 @@ int ld_st_new_xfer(ld_state_t *s, const ld_entry_t *e, ld_xfer_t **out)
     if (ld_table_put(&s->xfers, &x->t.id, x) != LC_OK)
         return LC_ERR_NOMEM;
     ld_undo_table_put(&s->undo, &s->xfers, &x->t.id);
+    s_note_recent(s, &x->t.id); /* undone, the id is simply not found when trimmed */
     *out = x;
     return LC_OK;
 }
@@ -392,6 +432,7 @@ int ld_state_load_xfer(ld_state_t *s, ld_xfer_t *x)
     int rc = ld_table_put(&s->xfers, &x->t.id, x);
     if (rc != LC_OK)
         return rc;
+    s_note_recent(s, &x->t.id);
     if (x->timestamp > s->last_ts)
         s->last_ts = x->timestamp;
     if (x->pstate == LD_PS_PENDING) {

@@ -31,8 +31,10 @@
  * Which transfers are in memory. Accounts, lots and failed ids are all resident;
  * transfers are not: xfers holds the holds still pending, the transfers that own
  * lot allocations (a refund gives points back to the lots its original took), and
- * every transfer created or read since start-up. The rest of the journal stays on
- * disk, so memory and start-up grow with accounts and open work, not with history.
+ * the most recent transfers created or read (at most recent_max of them that are
+ * neither; older ones are dropped after a batch commits, ld_state_commit_batch).
+ * The rest of the journal stays on disk, so memory and start-up grow with accounts
+ * and open work, not with history or uptime.
  * Before a batch is applied, the server loads every journaled transfer the batch
  * names (id, pending_id, reverses) that is not resident (ld_store_fetch_xfers), so
  * the operations below never see a difference: I4-I6 hold as if every transfer
@@ -139,7 +141,14 @@ typedef struct ld_state {
     ld_batch_t batch;           /* changes of the current batch */
     ld_undo_t undo;             /* old values of the current batch */
     int64_t last_ts;            /* timestamps are strictly increasing */
+    lc_id_t *recent;            /* ids put into xfers since start-up, oldest first */
+    size_t nrecent, caprecent;
+    size_t recent_max;          /* see "Which transfers are in memory" */
 } ld_state_t;
+
+/* How many recent transfers stay resident by default: at about 250 bytes each, 25
+ * MB, minutes of traffic, so a client's retry usually finds its transfer at hand. */
+#define LD_RECENT_MAX 100000
 
 ld_state_t *ld_state_new(void);
 void ld_state_destroy(ld_state_t **s_p);

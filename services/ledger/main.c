@@ -26,6 +26,9 @@ static void s_usage(FILE *out)
             "  ledger.db       COAL_LEDGER_DB       (required)            libpq conninfo\n"
             "  ledger.shard    COAL_LEDGER_SHARD    0                     shard number\n"
             "  ledger.batch    COAL_LEDGER_BATCH    1024                  requests per commit\n"
+            "  ledger.resident_transfers COAL_LEDGER_RESIDENT_TRANSFERS 100000\n"
+            "                  recent transfers kept in memory besides open holds (older\n"
+            "                  ones are read from the journal when named again)\n"
             "  log.level       COAL_LOG_LEVEL       info                  debug|info|warn|error\n"
             "\n"
             "It refuses to start when PostgreSQL runs with fsync or synchronous_commit off,\n"
@@ -39,8 +42,10 @@ int main(int argc, char **argv)
     if (!cfg)
         return exit_code;
 
-    int64_t batch = 0;
-    if (lc_service_int(cfg, "ledger.batch", 1024, 1, LD_BATCH_REQUESTS_MAX, &batch) != LC_OK) {
+    int64_t batch = 0, resident = 0;
+    if (lc_service_int(cfg, "ledger.batch", 1024, 1, LD_BATCH_REQUESTS_MAX, &batch) != LC_OK ||
+        lc_service_int(cfg, "ledger.resident_transfers", LD_RECENT_MAX, 0, INT64_C(1000000000),
+                       &resident) != LC_OK) {
         lc_config_destroy(&cfg);
         return LC_SERVICE_EXIT_USAGE;
     }
@@ -50,6 +55,7 @@ int main(int argc, char **argv)
         .conninfo = lc_config_get(cfg, "ledger.db", NULL),
         .shard = lc_config_get(cfg, "ledger.shard", "0"),
         .batch_max = (int)batch,
+        .resident_transfers = (size_t)resident,
     };
     if (!sc.conninfo) {
         lc_error(NULL, "ledger.db (COAL_LEDGER_DB) is not set: no database to write to");

@@ -1175,6 +1175,10 @@ static int setup(void **state)
     fixture_t *f = calloc(1, sizeof *f);
     pthread_mutex_init(&f->m.lock, NULL);
     th_db_create(f->db, sizeof f->db);
+    /* Keep only 32 recent transfers in memory (ld_state.h, "Which transfers are in
+     * memory"): every round then names transfers the ledger dropped and must read
+     * back from the journal (retries, posts, voids, reversals), under the model. */
+    setenv("COAL_LEDGER_RESIDENT_TRANSFERS", "32", 1);
     th_ledger_start(&f->ledger, f->db);
     th_client_open(&f->client, &f->ledger);
     *state = f;

@@ -1281,6 +1281,34 @@ static void ledger_state_hold_post_after_deadline(void **state)
 
 /* ---- reversals ----------------------------------------------------------------------- */
 
+/* Past recent_max, committed transfers leave memory, except holds still pending and
+ * transfers that own lot allocations (what start-up would load); the books and the
+ * holds' resolution do not change. The server reads a dropped transfer back from
+ * the journal when a batch names it (test_ledger_guarantees.c runs that path). */
+static void ledger_state_old_transfers_leave_memory(void **state)
+{
+    (void)state;
+    ld_state_t *s = fresh();
+    s->recent_max = 8;
+    fund(s, 100, M_LOTS, 1000, T0 + 1);
+    assert_int_equal(submit1(s, hold(101, M_LOTS, REDEEM, 10, 0), T0 + 2, NULL), LD_OK);
+    assert_int_equal(submit1(s, xf(102, M_LOTS, REDEEM, 5), T0 + 3, NULL), LD_OK);
+    for (int i = 0; i < 40; i++)
+        fund(s, 200 + (uint64_t)i, M_PLAIN, 1, T0 + 10 + i);
+    assert_true(s->xfers.count <= s->recent_max + 2);
+    assert_true(s->nrecent <= s->recent_max);
+    assert_null(xfer(s, 100));     /* a plain credit, long ago */
+    assert_null(xfer(s, 200));
+    assert_non_null(xfer(s, 101)); /* a pending hold */
+    assert_non_null(xfer(s, 102)); /* owns the allocations a refund gives back to */
+    assert_non_null(xfer(s, 239)); /* the latest */
+    assert_int_equal(xfer(s, 101)->pstate, LD_PS_PENDING);
+    assert_int_equal(submit1(s, resolve(300, 101, LD_TF_POST_PENDING, 0), T0 + 100, NULL), LD_OK);
+    assert_int_equal(balance(s, M_LOTS), 1000 - 5 - 10);
+    assert_int_equal(balance(s, M_PLAIN), 40);
+    done(&s);
+}
+
 static void ledger_state_reversal_partial_up_to_amount(void **state)
 {
     (void)state;
@@ -1801,6 +1829,7 @@ int main(void)
         cmocka_unit_test(ledger_state_frozen_post_refused_void_allowed),
         cmocka_unit_test(ledger_state_hold_timeout),
         cmocka_unit_test(ledger_state_hold_post_after_deadline),
+        cmocka_unit_test(ledger_state_old_transfers_leave_memory),
         cmocka_unit_test(ledger_state_reversal_partial_up_to_amount),
         cmocka_unit_test(ledger_state_reversal_accounts_must_be_swapped),
         cmocka_unit_test(ledger_state_reversal_of_hold_not_allowed),
