@@ -14,16 +14,69 @@ typedef struct run {
     lc_jconsumer_t *c;
     lc_db_t *db;
     int64_t saved; /* the stored cursor as last written or read */
+    bool open;     /* a batch transaction is open */
+    int64_t last;  /* the last entry applied in it */
+    int n;         /* entries applied in it */
 } run_t;
 
-/* lc_journal_fn: one entry through ops->apply. */
+/* Ends the open batch: moves the cursor to seq (at least the last entry applied)
+ * and commits; or, with nothing open, moves the cursor alone when seq passed it. */
+static int s_flush(run_t *r, int64_t seq)
+{
+    if (seq < r->last)
+        seq = r->last;
+    int rc = LC_OK;
+    if (r->open) {
+        rc = r->c->ops->cursor_move(r->db, seq);
+        if (rc == LC_OK)
+            rc = lc_db_commit(r->db);
+        r->open = false;
+        r->n = 0;
+        if (rc != LC_OK) {
+            lc_warn(NULL, "%s: committing journal entries up to %lld failed: %s %s",
+                    r->c->ops->name, (long long)seq, lc_db_sqlstate(r->db), lc_db_error(r->db));
+            lc_db_rollback(r->db);
+            return rc;
+        }
+        r->saved = seq;
+    } else if (seq > r->saved) {
+        rc = r->c->ops->cursor_move(r->db, seq);
+        if (rc == LC_OK)
+            r->saved = seq;
+    }
+    return rc;
+}
+
+/* Drops the open batch (after a failure): nothing of it was committed. */
+static void s_abandon(run_t *r)
+{
+    if (r->open)
+        lc_db_rollback(r->db);
+    r->open = false;
+    r->n = 0;
+    r->last = r->saved;
+}
+
+/* lc_journal_fn: one entry through ops->apply, in the open batch. */
 static int s_apply(void *arg, const ld_entry_t *e)
 {
     run_t *r = arg;
-    bool committed = false;
-    int rc = r->c->ops->apply(r->c->ctx, r->db, e, &committed);
-    if (rc == LC_OK && committed)
-        r->saved = e->seq;
+    int rc = LC_OK;
+    if (!r->open) {
+        if ((rc = lc_db_begin(r->db)) != LC_OK)
+            return rc;
+        r->open = true;
+    }
+    rc = r->c->ops->apply(r->c->ctx, r->db, e);
+    if (rc != LC_OK) {
+        lc_warn(NULL, "%s: applying journal entry %lld failed: %s %s", r->c->ops->name,
+                (long long)e->seq, lc_db_sqlstate(r->db), lc_db_error(r->db));
+        s_abandon(r);
+        return rc;
+    }
+    r->last = e->seq;
+    if (++r->n >= LC_JCONSUMER_BATCH)
+        rc = s_flush(r, e->seq);
     return rc;
 }
 
@@ -52,8 +105,8 @@ static bool s_connect(run_t *r, lc_journal_t **j, unsigned *failures)
     return false;
 }
 
-/* One round: open the journal after the stored cursor if needed, deliver what there
- * is, and let the cursor pass entries that derived nothing. */
+/* One round: open the journal after the stored cursor if needed, apply what one
+ * poll delivers as one batch, and let the cursor pass entries that derived nothing. */
 static int s_round(run_t *r, lc_journal_t **j)
 {
     const lc_jconsumer_t *c = r->c;
@@ -65,15 +118,15 @@ static int s_round(run_t *r, lc_journal_t **j)
             return rc;
         if (!(*j = lc_journal_new(c->zctx, c->publish, c->ledger, cursor)))
             return LC_ERR_IO;
-        r->saved = cursor;
+        r->saved = r->last = cursor;
     }
     rc = lc_journal_poll(*j, LC_JCONSUMER_POLL_MS, s_apply, r);
-    int64_t last = lc_journal_last_seq(*j);
-    if (rc == LC_OK && last > r->saved) {
-        rc = c->ops->cursor_move(r->db, last);
-        if (rc == LC_OK)
-            r->saved = last;
-    }
+    /* The batch ends with the poll; the cursor also passes entries that derived
+     * nothing. */
+    if (rc == LC_OK)
+        rc = s_flush(r, lc_journal_last_seq(*j));
+    if (rc != LC_OK)
+        s_abandon(r);
     return rc;
 }
 

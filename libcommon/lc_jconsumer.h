@@ -9,12 +9,16 @@
  * a big journal) never delays requests, and requests never delay the stream (the PUB
  * socket drops what a slow subscriber does not take).
  *
- * Exactly once (lc_journal.h, the consumer's rule): apply commits whatever an entry
- * derives in one transaction that also moves the cursor to its seq. An entry that
- * derives nothing is not written; the loop moves the cursor past such entries when
- * the stream goes quiet (applying them again must be a no-op). On start, and after
- * any failure (database lost, ledger silent, apply refused), the consumer starts
- * again after the stored cursor.
+ * Exactly once (lc_journal.h, the consumer's rule): what entries derive is written in
+ * the same transaction that moves the cursor past them. The loop batches: it begins
+ * a transaction at the first entry a poll delivers, applies every entry of the poll
+ * (up to LC_JCONSUMER_BATCH) in it, moves the cursor to the last one and commits
+ * once. Under load that is one commit for many entries instead of one each; when
+ * the stream is quiet, a poll delivers one entry and it commits alone. Applying an
+ * entry again must be a no-op (a failed batch is applied again from the stored
+ * cursor). On start, and after any failure (database lost, ledger silent, apply
+ * refused, commit failed), the consumer rolls back and starts again after the
+ * stored cursor.
  */
 #ifndef LC_JCONSUMER_H
 #define LC_JCONSUMER_H
@@ -29,17 +33,19 @@
 #define LC_JCONSUMER_POLL_MS 200   /* one lc_journal_poll, then the stop flag is looked at */
 #define LC_JCONSUMER_RETRY_MS 500  /* pause after a failure */
 #define LC_JCONSUMER_WARN_EVERY 20 /* log every this many consecutive failures */
+#define LC_JCONSUMER_BATCH 256     /* entries applied in one transaction at most */
 
 typedef struct lc_jconsumer_ops {
     const char *name; /* for log lines: "statements", "history" */
     /* Reads the stored cursor (the last seq applied) into *out. */
     int (*cursor_read)(lc_db_t *db, int64_t *out);
-    /* Moves the stored cursor to seq, never back (outside a transaction here). */
+    /* Moves the stored cursor to seq, never back (in the loop's transaction, or
+     * alone when nothing is open). */
     int (*cursor_move)(lc_db_t *db, int64_t seq);
-    /* Applies entry e on db. Returns 0, with *committed true when it committed a
-     * transaction that moved the cursor to e->seq (false: it derived nothing); any
-     * other value (after rolling back) makes the consumer start again. */
-    int (*apply)(void *ctx, lc_db_t *db, const ld_entry_t *e, bool *committed);
+    /* Writes what entry e derives, inside the transaction the loop has open (it
+     * neither begins nor commits). Returns 0; any other value makes the loop roll
+     * back the batch and start again after the stored cursor. */
+    int (*apply)(void *ctx, lc_db_t *db, const ld_entry_t *e);
 } lc_jconsumer_ops_t;
 
 typedef struct lc_jconsumer {

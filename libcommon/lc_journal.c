@@ -201,6 +201,7 @@ int lc_journal_poll(lc_journal_t *j, int timeout_ms, lc_journal_fn fn, void *ctx
     if (j->need_replay && (rc = s_replay(j, fn, ctx)) != 0)
         return rc;
     int64_t until = lc_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    bool delivered = false;
     for (;;) {
         ld_entry_t e;
         memset(&e, 0, sizeof e);
@@ -227,12 +228,15 @@ int lc_journal_poll(lc_journal_t *j, int timeout_ms, lc_journal_fn fn, void *ctx
             lc_codec_clear(&ld_entry_desc, &e);
             if (rc != 0)
                 return rc;
+            delivered = true;
             if (lc_mono_ms() >= until)
                 return 0; /* a busy stream: let the caller look up now and then */
             continue;
         }
         if (rc == LC_ERR_PROTO)
             continue;
+        if (delivered)
+            return 0; /* what had arrived is delivered: the caller may commit it now */
         int64_t now = lc_mono_ms();
         if (now - j->heard_ms >= j->quiet_ms) {
             /* Quiet: a lost tail of the stream shows only here. */

@@ -55,8 +55,10 @@ lc_journal_t *lc_journal_new(void *zctx, const char *pub_endpoint, const char *l
                              int64_t start_after_seq);
 void lc_journal_destroy(lc_journal_t **j_p);
 
-/* Delivers every entry available now and waits up to timeout_ms (0: not at all) for
- * the stream, delivering what arrives. Returns 0 (also when nothing came), the
+/* Delivers every entry available now; when there was none, waits up to timeout_ms
+ * (0: not at all) for the stream and delivers what arrives, returning as soon as
+ * the entries that arrived together are delivered (a consumer that commits per
+ * poll then commits what it has at once, and batches what queued meanwhile). Returns 0 (also when nothing came), the
  * callback's non-zero value, LC_ERR_UNAVAILABLE when the ledger did not answer a
  * replay, or LC_ERR_PROTO when it answered something unusable (a sequence that
  * does not follow). After any error the next poll starts with a replay. */

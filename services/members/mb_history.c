@@ -7,7 +7,6 @@
 #include "lc_db.h"
 #include "lc_donation_msg.h"
 #include "lc_err.h"
-#include "lc_journal.h"
 #include "lc_log.h"
 #include "lc_members_msg.h"
 #include "lc_settlement_msg.h"
@@ -19,11 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#define POLL_MS 200    /* one lc_journal_poll, then the stop flag is looked at */
-#define RETRY_MS 500   /* after a failure */
-#define WARN_EVERY 20  /* log every this many consecutive failures */
 
 bool mb_history_classify(const ld_entry_t *e, bool member_is_credit, int cp_kind, int *type,
                          int *sign)
@@ -91,11 +86,9 @@ bool mb_history_classify(const ld_entry_t *e, bool member_is_credit, int cp_kind
 
 /* ---- the consumer --------------------------------------------------------------------- */
 
-typedef struct consumer {
-    mb_history_t *h;
-    lc_db_t *db;
-    int64_t saved; /* members.journal_cursor.last_seq as last written or read */
-} consumer_t;
+/* Exactly once: lc_jconsumer applies a batch of entries in one transaction that
+ * ends by moving members.journal_cursor past them; applying an entry again is a
+ * no-op (ON CONFLICT DO NOTHING). */
 
 static bool s_kind_kept(int kind)
 {
@@ -126,59 +119,20 @@ static int s_cursor_read(lc_db_t *db, int64_t *out)
     return rc;
 }
 
-/* Moves the cursor to seq (never back), inside the caller's transaction. */
-static int s_cursor_move(consumer_t *c, int64_t seq)
+/* Moves the cursor to seq, never back. */
+static int s_cursor_move(lc_db_t *db, int64_t seq)
 {
     char s[24];
     snprintf(s, sizeof s, "%" PRId64, seq);
     const char *p[] = {s};
-    return lc_db_exec(c->db,
+    return lc_db_exec(db,
                       "UPDATE members.journal_cursor SET last_seq = $1 "
                       "WHERE id = 1 AND last_seq < $1",
                       1, p, NULL);
 }
 
-typedef struct side {
-    bool known;
-    int kind;
-    lc_id_t owner;
-} side_t;
-
-/* The kinds and owners of the entry's two accounts, from journal_accounts. */
-static int s_sides(consumer_t *c, const ld_entry_t *e, side_t *dr, side_t *cr)
-{
-    char d[LC_ID_STRLEN + 1], k[LC_ID_STRLEN + 1];
-    lc_id_format(&e->debit_account_id, d);
-    lc_id_format(&e->credit_account_id, k);
-    const char *p[] = {d, k};
-    lc_dbres_t *res = NULL;
-    int rc = lc_db_exec(c->db,
-                        "SELECT id, kind, owner FROM members.journal_accounts "
-                        "WHERE id IN ($1::uuid, $2::uuid)",
-                        2, p, &res);
-    memset(dr, 0, sizeof *dr);
-    memset(cr, 0, sizeof *cr);
-    for (int i = 0; rc == LC_OK && i < lc_dbres_rows(res); i++) {
-        lc_id_t id;
-        int64_t kind = 0;
-        side_t sd = {.known = true};
-        rc = lc_dbres_id(res, i, 0, &id);
-        if (rc == LC_OK)
-            rc = lc_dbres_i64(res, i, 1, &kind);
-        if (rc == LC_OK)
-            rc = lc_dbres_id(res, i, 2, &sd.owner);
-        sd.kind = (int)kind;
-        if (rc == LC_OK && lc_id_eq(&id, &e->debit_account_id))
-            *dr = sd;
-        if (rc == LC_OK && lc_id_eq(&id, &e->credit_account_id))
-            *cr = sd;
-    }
-    lc_dbres_free(&res);
-    return rc;
-}
-
-static int s_insert_row(consumer_t *c, const ld_entry_t *e, const lc_id_t *member, int type,
-                        int sign, const side_t *cp)
+static int s_insert_row(lc_db_t *db, const ld_entry_t *e, const lc_id_t *member, int type,
+                        int sign, const lc_jaccount_t *cp)
 {
     char m[LC_ID_STRLEN + 1], seq[24], tid[LC_ID_STRLEN + 1], ty[8], pts[24],
         owner[LC_ID_STRLEN + 1], at[24];
@@ -194,18 +148,18 @@ static int s_insert_row(consumer_t *c, const ld_entry_t *e, const lc_id_t *membe
                                  cp->kind == LD_KIND_PARTNER_REDEMPTION);
     bool charity = has_owner && cp->kind == LD_KIND_CHARITY;
     const char *p[] = {m, seq, tid, ty, pts, partner ? owner : NULL, charity ? owner : NULL, at};
-    return lc_db_exec(c->db,
+    return lc_db_exec(db,
                       "INSERT INTO members.history (member_id, seq, transfer_id, type, points, "
                       "partner_id, charity_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                       "ON CONFLICT (member_id, seq) DO NOTHING",
                       8, p, NULL);
 }
 
-/* Applies one entry (lc_journal_fn). */
-static int s_apply(void *ctx, const ld_entry_t *e)
+/* Writes what one entry derives, in the loop's transaction (lc_jconsumer_ops_t.apply):
+ * an account of a kept kind, or a history row for each member side of a transfer. */
+static int s_apply(void *ctx, lc_db_t *db, const ld_entry_t *e)
 {
-    consumer_t *c = ctx;
-    int rc = LC_OK;
+    (void)ctx;
     if (e->type == LD_ENTRY_ACCOUNT) {
         if (!s_kind_kept(e->kind))
             return 0;
@@ -215,119 +169,49 @@ static int s_apply(void *ctx, const ld_entry_t *e)
         snprintf(kind, sizeof kind, "%d", e->kind);
         snprintf(seq, sizeof seq, "%" PRId64, e->seq);
         const char *p[] = {id, kind, lc_id_is_zero(&e->user_data) ? NULL : owner, seq};
-        rc = lc_db_begin(c->db);
-        if (rc == LC_OK)
-            rc = lc_db_exec(c->db,
-                            "INSERT INTO members.journal_accounts (id, kind, owner, seq) "
-                            "VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
-                            4, p, NULL);
-    } else if (e->type == LD_ENTRY_TRANSFER) {
-        side_t dr, cr;
-        rc = s_sides(c, e, &dr, &cr);
-        if (rc != LC_OK)
-            return rc;
-        bool dm = dr.known && dr.kind == LD_KIND_MEMBER;
-        bool cm = cr.known && cr.kind == LD_KIND_MEMBER;
-        int dtype = 0, dsign = 0, ctype = 0, csign = 0;
-        dm = dm && mb_history_classify(e, false, cr.kind, &dtype, &dsign);
-        cm = cm && mb_history_classify(e, true, dr.kind, &ctype, &csign);
-        if (!dm && !cm)
-            return 0;
-        rc = lc_db_begin(c->db);
-        if (rc == LC_OK && dm)
-            rc = s_insert_row(c, e, &e->debit_account_id, dtype, dsign, &cr);
-        if (rc == LC_OK && cm)
-            rc = s_insert_row(c, e, &e->credit_account_id, ctype, csign, &dr);
-    } else {
+        return lc_db_exec(db,
+                          "INSERT INTO members.journal_accounts (id, kind, owner, seq) "
+                          "VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+                          4, p, NULL);
+    }
+    if (e->type != LD_ENTRY_TRANSFER)
         return 0;
-    }
-    if (rc == LC_OK)
-        rc = s_cursor_move(c, e->seq);
-    if (rc == LC_OK)
-        rc = lc_db_commit(c->db);
-    if (rc != LC_OK) {
-        lc_warn(NULL, "history: applying journal entry %" PRId64 " failed: %s %s", e->seq,
-                lc_db_sqlstate(c->db), lc_db_error(c->db));
-        lc_db_rollback(c->db);
+    lc_jaccount_t dr, cr;
+    int rc = lc_jconsumer_accounts(db,
+                                   "SELECT id, kind, owner FROM members.journal_accounts "
+                                   "WHERE id IN ($1::uuid, $2::uuid)",
+                                   e, &dr, &cr);
+    if (rc != LC_OK)
         return rc;
-    }
-    c->saved = e->seq;
-    return 0;
+    bool dm = dr.known && dr.kind == LD_KIND_MEMBER;
+    bool cm = cr.known && cr.kind == LD_KIND_MEMBER;
+    int dtype = 0, dsign = 0, ctype = 0, csign = 0;
+    dm = dm && mb_history_classify(e, false, cr.kind, &dtype, &dsign);
+    cm = cm && mb_history_classify(e, true, dr.kind, &ctype, &csign);
+    if (dm)
+        rc = s_insert_row(db, e, &e->debit_account_id, dtype, dsign, &cr);
+    if (rc == LC_OK && cm)
+        rc = s_insert_row(db, e, &e->credit_account_id, ctype, csign, &dr);
+    return rc;
 }
 
-static void s_sleep_ms(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static void *s_run(void *arg)
-{
-    mb_history_t *h = arg;
-    consumer_t c = {.h = h};
-    lc_journal_t *j = NULL;
-    unsigned failures = 0;
-    while (!*h->stop) {
-        int rc = LC_OK;
-        if (!c.db || !lc_db_alive(c.db)) {
-            lc_journal_destroy(&j); /* start again after the stored cursor */
-            lc_db_destroy(&c.db);
-            char *err = NULL;
-            c.db = lc_db_connect(h->conninfo, &err);
-            if (!c.db) {
-                if (failures++ % WARN_EVERY == 0)
-                    lc_warn(NULL, "history: database connection failed: %s", err ? err : "?");
-                free(err);
-                s_sleep_ms(RETRY_MS);
-                continue;
-            }
-        }
-        if (!j) {
-            int64_t cursor = 0;
-            rc = s_cursor_read(c.db, &cursor);
-            if (rc == LC_OK) {
-                j = lc_journal_new(h->zctx, h->publish, h->ledger, cursor);
-                if (!j)
-                    rc = LC_ERR_IO;
-                c.saved = cursor;
-            }
-        }
-        if (rc == LC_OK)
-            rc = lc_journal_poll(j, POLL_MS, s_apply, &c);
-        /* Quiet or caught up: let the cursor pass entries that derived nothing. */
-        if (rc == LC_OK && lc_journal_last_seq(j) > c.saved) {
-            int64_t last = lc_journal_last_seq(j);
-            rc = s_cursor_move(&c, last);
-            if (rc == LC_OK)
-                c.saved = last;
-        }
-        if (rc != LC_OK) {
-            if (failures++ % WARN_EVERY == 0)
-                lc_warn(NULL, "history: journal consumer: %s (retrying)", lc_strerror(rc));
-            lc_journal_destroy(&j); /* start again after the stored cursor */
-            s_sleep_ms(RETRY_MS);
-        } else {
-            failures = 0;
-        }
-    }
-    lc_journal_destroy(&j);
-    lc_db_destroy(&c.db);
-    return NULL;
-}
+static const lc_jconsumer_ops_t s_ops = {
+    .name = "history",
+    .cursor_read = s_cursor_read,
+    .cursor_move = s_cursor_move,
+    .apply = s_apply,
+};
 
 int mb_history_start(mb_history_t *h)
 {
-    if (pthread_create(&h->thread, NULL, s_run, h) != 0)
-        return LC_ERR_IO;
-    h->started = true;
-    return LC_OK;
+    h->run.ops = &s_ops;
+    h->run.ctx = h;
+    return lc_jconsumer_start(&h->run);
 }
 
 void mb_history_join(mb_history_t *h)
 {
-    if (h->started)
-        pthread_join(h->thread, NULL);
-    h->started = false;
+    lc_jconsumer_join(&h->run);
 }
 
 /* ---- members.history ----------------------------------------------------------------- */

@@ -48,6 +48,7 @@
 #ifndef MB_HISTORY_H
 #define MB_HISTORY_H
 
+#include "lc_jconsumer.h"
 #include "lc_ledger_msg.h"
 
 #include <pthread.h>
@@ -55,13 +56,7 @@
 #include <stdint.h>
 
 typedef struct mb_history {
-    void *zctx;             /* the process's context (borrowed) */
-    const char *conninfo;   /* borrowed */
-    const char *publish;    /* the ledger's PUB endpoint (borrowed) */
-    const char *ledger;     /* the ledger's ROUTER endpoint (borrowed) */
-    volatile int *stop;     /* the service's stop flag */
-    pthread_t thread;
-    bool started;
+    lc_jconsumer_t run; /* the thread (endpoints, connection, stop flag) */
 } mb_history_t;
 
 /* Starts the consumer thread. Returns 0 or an LC_ERR_*. */

@@ -151,11 +151,11 @@ static const char *s_handle(void *ctx, const lc_request_t *req, json_t **reply, 
 
 int mb_server_run(mb_server_t *s, volatile int *stop)
 {
-    s->history = (mb_history_t){.zctx = s->zctx,
-                                .conninfo = s->cfg.conninfo,
-                                .publish = s->cfg.publish,
-                                .ledger = s->cfg.ledger,
-                                .stop = stop};
+    s->history = (mb_history_t){.run = {.zctx = s->zctx,
+                                        .conninfo = s->cfg.conninfo,
+                                        .publish = s->cfg.publish,
+                                        .ledger = s->cfg.ledger,
+                                        .stop = stop}};
     int rc = mb_history_start(&s->history);
     if (rc != LC_OK) {
         lc_error(NULL, "cannot start the journal consumer");

@@ -7,14 +7,14 @@
  * delay the stream. The request loop only reads what it writes (and closes months:
  * st_period.c).
  *
- * Exactly once (lc_journal.h, the consumer's rule): each entry that derives lines is
- * applied in one transaction that first moves settlement.statement_cursor to its seq
- * and then writes the lines; on start and after any error the consumer starts again
- * after the stored cursor. Moving the cursor first takes its row lock, which a close
- * takes too: a line is never billed in a month while that month is being closed, and
- * once the close has committed, the month's lines are final. Entries that derive
- * nothing (member-to-member, donations, holds) do not write; the cursor passes them
- * with the next transaction or when the stream goes quiet.
+ * Exactly once (lc_journal.h, the consumer's rule): the loop applies a batch of
+ * entries in one transaction that ends by moving settlement.statement_cursor past
+ * them (lc_jconsumer.h); on start and after any error the consumer starts again
+ * after the stored cursor. Each entry that derives lines first moves the cursor to
+ * its seq, which takes the cursor's row lock, which a close takes too: a line is
+ * never billed in a month while that month is being closed, and once the close has
+ * committed, the month's lines are final. Entries that derive nothing (member-to-
+ * member, donations, holds) do not write.
  */
 #include "st_statement.h"
 #include "lc_err.h"
@@ -73,8 +73,8 @@ static int s_line(consumer_t *c, const ld_entry_t *e, const st_stmt_class_t *k,
     return LC_OK;
 }
 
-/* Writes the lines of transfer entry e, if any, with the cursor. */
-static int s_apply_transfer(consumer_t *c, const ld_entry_t *e, bool *wrote)
+/* Writes the lines of transfer entry e, if any, after the cursor. */
+static int s_apply_transfer(consumer_t *c, const ld_entry_t *e)
 {
     st_stmt_account_t dr, cr;
     int rc = st_sstore_accounts(c->db, e, &dr, &cr);
@@ -92,9 +92,7 @@ static int s_apply_transfer(consumer_t *c, const ld_entry_t *e, bool *wrote)
     char entry_period[ST_PERIOD_LEN + 1], period[ST_PERIOD_LEN + 1];
     if (lc_period_of(e->timestamp, &m) != LC_OK || lc_period_format(&m, entry_period) != LC_OK)
         return LC_ERR_PROTO; /* a ledger timestamp outside 1970..9999 */
-    rc = lc_db_begin(c->db);
-    if (rc == LC_OK)
-        rc = st_sstore_cursor_move(c->db, e->seq); /* first: the lock a close waits on */
+    rc = st_sstore_cursor_move(c->db, e->seq); /* first: the lock a close waits on */
     if (rc == LC_OK)
         rc = st_sstore_billing_period(c->db, entry_period, period);
     for (int i = 0; rc == LC_OK && i < n; i++) {
@@ -103,39 +101,21 @@ static int s_apply_transfer(consumer_t *c, const ld_entry_t *e, bool *wrote)
         if (rc == LC_OK)
             rc = st_sstore_line_insert(c->db, &r);
     }
-    *wrote = true;
     return rc;
 }
 
-/* Applies one entry (lc_jconsumer_ops_t.apply). */
-static int s_apply(void *ctx, lc_db_t *db, const ld_entry_t *e, bool *committed)
+/* Applies one entry in the loop's transaction (lc_jconsumer_ops_t.apply). */
+static int s_apply(void *ctx, lc_db_t *db, const ld_entry_t *e)
 {
     consumer_t cs = {.f = ctx, .db = db}, *c = &cs;
-    int rc = LC_OK;
-    bool wrote = false;
     if (e->type == LD_ENTRY_ACCOUNT) {
         if (e->kind == LD_KIND_MEMBER)
             return 0; /* nobody's statement: not worth a row per member */
-        rc = lc_db_begin(c->db);
-        if (rc == LC_OK)
-            rc = st_sstore_cursor_move(c->db, e->seq);
-        if (rc == LC_OK)
-            rc = st_sstore_account_put(c->db, e);
-        wrote = true;
-    } else if (e->type == LD_ENTRY_TRANSFER) {
-        rc = s_apply_transfer(c, e, &wrote);
+        int rc = st_sstore_cursor_move(c->db, e->seq);
+        return rc == LC_OK ? st_sstore_account_put(c->db, e) : rc;
     }
-    if (!wrote && rc == LC_OK)
-        return 0;
-    if (rc == LC_OK)
-        rc = lc_db_commit(c->db);
-    if (rc != LC_OK) {
-        lc_warn(NULL, "statements: applying journal entry %" PRId64 " failed: %s %s", e->seq,
-                lc_db_sqlstate(c->db), lc_db_error(c->db));
-        lc_db_rollback(c->db);
-        return rc;
-    }
-    *committed = true;
+    if (e->type == LD_ENTRY_TRANSFER)
+        return s_apply_transfer(c, e);
     return 0;
 }
 

@@ -18,6 +18,9 @@
 #
 #   tests/bench/bench.sh [--smoke] [BUILD_DIR]     (default build/release)
 #
+# COAL_BENCH_ONLY=name[,name...] runs only those scenarios (for figures by hand,
+# e.g. COAL_BENCH_ONLY=http_earn); results.json then holds only theirs.
+#
 # It prints a table and writes results.json ({"runs": [{"name", "ops_per_s",
 # "p50_ms", "p99_ms", "rss_mb"}, ...], plus the machine) to $COAL_BENCH_OUT
 # (default var/bench). The cluster lives in $COAL_VAR/pg (default var/bench, port
@@ -51,6 +54,15 @@ else
 fi
 
 die() { echo "bench: $*" >&2; exit 1; }
+ONLY=${COAL_BENCH_ONLY:-}
+for name in ${ONLY//,/ }; do
+    case $name in
+    ledger | baseline_row_lock | sql_batch_ceiling | http_earn | scale) ;;
+    *) die "COAL_BENCH_ONLY: unknown scenario '$name'" ;;
+    esac
+done
+# want NAME: whether scenario NAME runs.
+want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 for b in ledger members settlement donation gateway buscall bench_ledger bench_sql bench_http; do
     [ -x "$BIN/$b" ] || die "$BIN/$b is missing (make O=$O tests)"
 done
@@ -159,84 +171,100 @@ LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 MID=$((WARMUP + SECONDS_RUN / 2))
 
 # ---- ledger --------------------------------------------------------------------
-echo "bench: ledger"
-fresh_db bench_ledger
-start_ledger bench_ledger
-line=$("$BIN/bench_ledger" --endpoint="$LEDGER_EP" --clients=$CLIENTS --warmup=$WARMUP \
-    --seconds=$SECONDS_RUN --members=$MEMBERS --partners=$PARTNERS 2>>"$LOGS/bench.log") ||
-    die "bench_ledger failed (logs: $LOGS)"
-record "$line" "$(peak_mb "$LEDGER_PID")"
-stop_pid "$LEDGER_PID"
+if want ledger; then
+    echo "bench: ledger"
+    fresh_db bench_ledger
+    start_ledger bench_ledger
+    line=$("$BIN/bench_ledger" --endpoint="$LEDGER_EP" --clients=$CLIENTS --warmup=$WARMUP \
+        --seconds=$SECONDS_RUN --members=$MEMBERS --partners=$PARTNERS 2>>"$LOGS/bench.log") ||
+        die "bench_ledger failed (logs: $LOGS)"
+    record "$line" "$(peak_mb "$LEDGER_PID")"
+    stop_pid "$LEDGER_PID"
+fi
 
 # ---- baseline_row_lock and sql_batch_ceiling: same accounts, plain SQL ------------
-echo "bench: baseline_row_lock, sql_batch_ceiling"
-fresh_db bench_sql
-deploy/pg.sh psql -d bench_sql -v members=$MEMBERS -v entries=$MEMBERS \
-    -f tests/bench/preload.sql >/dev/null
-SQL_CI=$(deploy/pg.sh conninfo coal_admin bench_sql)
-for s in baseline_row_lock sql_batch_ceiling; do
-    sample_pg_mb_later "$MID" "$WORK/pg_mb"
-    line=$("$BIN/bench_sql" --scenario=$s --conninfo="$SQL_CI" --clients=$CLIENTS \
-        --warmup=$WARMUP --seconds=$SECONDS_RUN --members=$MEMBERS --partners=$PARTNERS \
-        --batch=$BATCH 2>>"$LOGS/bench.log") || die "bench_sql $s failed (logs: $LOGS)"
-    wait "$SAMPLER"
-    record "$line" "$(cat "$WORK/pg_mb")"
-done
+if want baseline_row_lock || want sql_batch_ceiling; then
+    echo "bench: baseline_row_lock, sql_batch_ceiling"
+    fresh_db bench_sql
+    deploy/pg.sh psql -d bench_sql -v members=$MEMBERS -v entries=$MEMBERS \
+        -f tests/bench/preload.sql >/dev/null
+    SQL_CI=$(deploy/pg.sh conninfo coal_admin bench_sql)
+    for s in baseline_row_lock sql_batch_ceiling; do
+        want "$s" || continue
+        sample_pg_mb_later "$MID" "$WORK/pg_mb"
+        line=$("$BIN/bench_sql" --scenario=$s --conninfo="$SQL_CI" --clients=$CLIENTS \
+            --warmup=$WARMUP --seconds=$SECONDS_RUN --members=$MEMBERS --partners=$PARTNERS \
+            --batch=$BATCH 2>>"$LOGS/bench.log") || die "bench_sql $s failed (logs: $LOGS)"
+        wait "$SAMPLER"
+        record "$line" "$(cat "$WORK/pg_mb")"
+    done
+fi
 
 # ---- http_earn: the gateway and every service -----------------------------------
-echo "bench: http_earn"
-fresh_db bench_http
-start_ledger bench_http
-SVC_PIDS=("$LEDGER_PID")
-export COAL_LEDGER_CONNECT=$LEDGER_EP COAL_LOG_LEVEL=warn
-export COAL_MEMBERS_BIND=ipc://$WORK/members.sock COAL_MEMBERS_CONNECT=ipc://$WORK/members.sock
-export COAL_SETTLEMENT_BIND=ipc://$WORK/settlement.sock
-export COAL_SETTLEMENT_CONNECT=ipc://$WORK/settlement.sock
-export COAL_DONATION_BIND=ipc://$WORK/donation.sock COAL_DONATION_CONNECT=ipc://$WORK/donation.sock
-export COAL_DONATION_SECRETS_DIR=$WORK/secrets COAL_GATEWAY_SECRETS_DIR=$WORK/secrets
-# One partner key sends everything: its rate limit must not be what is measured.
-export COAL_GATEWAY_PORT=0 COAL_GATEWAY_PORT_FILE=$WORK/gateway.port
-export COAL_GATEWAY_RATE_PER_S=1000000 COAL_GATEWAY_RATE_BURST=1000000
-for svc in members settlement donation gateway; do
-    env "COAL_${svc^^}_DB=$(deploy/pg.sh conninfo "coal_$svc" bench_http)" "$BIN/$svc" \
-        2>>"$LOGS/$svc.log" &
-    SVC_PIDS+=($!)
-    PIDS+=($!)
-done
-for _ in $(seq 100); do
-    [ -s "$WORK/gateway.port" ] && [ -s "$WORK/secrets/admin.key" ] && break
-    sleep 0.1
-done
-[ -s "$WORK/gateway.port" ] || die "the gateway did not start (log: $LOGS/gateway.log)"
-URL=http://127.0.0.1:$(cat "$WORK/gateway.port")
-line=$("$BIN/bench_http" --url="$URL" --admin-key-file="$WORK/secrets/admin.key" \
-    --clients=$CLIENTS --warmup=$WARMUP --seconds=$SECONDS_RUN --members=$HTTP_MEMBERS \
-    2>>"$LOGS/bench.log") || die "bench_http failed (logs: $LOGS)"
-record "$line" "$(peak_mb "${SVC_PIDS[@]}")"
-for p in "${SVC_PIDS[@]}"; do stop_pid "$p"; done
+if want http_earn; then
+    echo "bench: http_earn"
+    fresh_db bench_http
+    start_ledger bench_http
+    SVC_PIDS=("$LEDGER_PID")
+    export COAL_LEDGER_CONNECT=$LEDGER_EP COAL_LOG_LEVEL=warn
+    export COAL_MEMBERS_BIND=ipc://$WORK/members.sock COAL_MEMBERS_CONNECT=ipc://$WORK/members.sock
+    export COAL_SETTLEMENT_BIND=ipc://$WORK/settlement.sock
+    export COAL_SETTLEMENT_CONNECT=ipc://$WORK/settlement.sock
+    export COAL_DONATION_BIND=ipc://$WORK/donation.sock COAL_DONATION_CONNECT=ipc://$WORK/donation.sock
+    export COAL_DONATION_SECRETS_DIR=$WORK/secrets COAL_GATEWAY_SECRETS_DIR=$WORK/secrets
+    # One partner key sends everything: its rate limit must not be what is measured.
+    export COAL_GATEWAY_PORT=0 COAL_GATEWAY_PORT_FILE=$WORK/gateway.port
+    export COAL_GATEWAY_RATE_PER_S=1000000 COAL_GATEWAY_RATE_BURST=1000000
+    for svc in members settlement donation gateway; do
+        env "COAL_${svc^^}_DB=$(deploy/pg.sh conninfo "coal_$svc" bench_http)" "$BIN/$svc" \
+            2>>"$LOGS/$svc.log" &
+        SVC_PIDS+=($!)
+        PIDS+=($!)
+    done
+    for _ in $(seq 100); do
+        [ -s "$WORK/gateway.port" ] && [ -s "$WORK/secrets/admin.key" ] && break
+        sleep 0.1
+    done
+    [ -s "$WORK/gateway.port" ] || die "the gateway did not start (log: $LOGS/gateway.log)"
+    URL=http://127.0.0.1:$(cat "$WORK/gateway.port")
+    line=$("$BIN/bench_http" --url="$URL" --admin-key-file="$WORK/secrets/admin.key" \
+        --clients=$CLIENTS --warmup=$WARMUP --seconds=$SECONDS_RUN --members=$HTTP_MEMBERS \
+        2>>"$LOGS/bench.log") || die "bench_http failed (logs: $LOGS)"
+    record "$line" "$(peak_mb "${SVC_PIDS[@]}")"
+    for p in "${SVC_PIDS[@]}"; do stop_pid "$p"; done
+fi
 
 # ---- scale: the ledger on a big database ------------------------------------------
-echo "bench: scale (preloading $SCALE_MEMBERS members, $SCALE_ENTRIES journal entries)"
-fresh_db bench_scale
-t0=$(date +%s%N)
-deploy/pg.sh psql -d bench_scale -v members=$SCALE_MEMBERS -v entries=$SCALE_ENTRIES \
-    -f tests/bench/preload.sql >/dev/null
-PRELOAD_S=$(((($(date +%s%N) - t0) / 1000000 + 500) / 1000))
-start_ledger bench_scale
-SCALE_STARTUP_MS=$STARTUP_MS
-SCALE_LOADED_MB=$(peak_mb "$LEDGER_PID")
-line=$("$BIN/bench_ledger" --name=scale --setup=0 --endpoint="$LEDGER_EP" --clients=$CLIENTS \
-    --warmup=$WARMUP --seconds=$SECONDS_RUN --members=$SCALE_MEMBERS --partners=100 \
-    2>>"$LOGS/bench.log") || die "bench_ledger (scale) failed (logs: $LOGS)"
-SCALE_RSS=$(peak_mb "$LEDGER_PID")
-record "$line" "$SCALE_RSS"
-SCALE_RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$LEDGER_PID/status")
-stop_pid "$LEDGER_PID"
-deploy/pg.sh psql -d postgres -c "DROP DATABASE IF EXISTS bench_scale" >/dev/null
+if want scale; then
+    echo "bench: scale (preloading $SCALE_MEMBERS members, $SCALE_ENTRIES journal entries)"
+    fresh_db bench_scale
+    t0=$(date +%s%N)
+    deploy/pg.sh psql -d bench_scale -v members=$SCALE_MEMBERS -v entries=$SCALE_ENTRIES \
+        -f tests/bench/preload.sql >/dev/null
+    PRELOAD_S=$(((($(date +%s%N) - t0) / 1000000 + 500) / 1000))
+    start_ledger bench_scale
+    SCALE_STARTUP_MS=$STARTUP_MS
+    SCALE_LOADED_MB=$(peak_mb "$LEDGER_PID")
+    line=$("$BIN/bench_ledger" --name=scale --setup=0 --endpoint="$LEDGER_EP" --clients=$CLIENTS \
+        --warmup=$WARMUP --seconds=$SECONDS_RUN --members=$SCALE_MEMBERS --partners=100 \
+        2>>"$LOGS/bench.log") || die "bench_ledger (scale) failed (logs: $LOGS)"
+    SCALE_RSS=$(peak_mb "$LEDGER_PID")
+    record "$line" "$SCALE_RSS"
+    SCALE_RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$LEDGER_PID/status")
+    stop_pid "$LEDGER_PID"
+    deploy/pg.sh psql -d postgres -c "DROP DATABASE IF EXISTS bench_scale" >/dev/null
+fi
 
 # ---- report --------------------------------------------------------------------
 ACCOUNTS=$((SCALE_MEMBERS + 101))
-BYTES_PER_ACCOUNT=$((SCALE_RSS_KB * 1024 / ACCOUNTS))
+SCALE_JSON=
+if want scale; then
+    BYTES_PER_ACCOUNT=$((SCALE_RSS_KB * 1024 / ACCOUNTS))
+    SCALE_JSON=$(printf ',"scale":{"members":%s,"journal_entries":%s,"preload_s":%s,"startup_s":%s,"rss_after_load_mb":%s,"bytes_per_account":%s}' \
+        "$SCALE_MEMBERS" "$SCALE_ENTRIES" "$PRELOAD_S" \
+        "$(awk -v m="$SCALE_STARTUP_MS" 'BEGIN { printf "%.1f", m / 1000 }')" \
+        "$SCALE_LOADED_MB" "$BYTES_PER_ACCOUNT")
+fi
 {
     printf '{"runs":['
     (IFS=,; printf '%s' "${RUNS[*]}")
@@ -244,18 +272,15 @@ BYTES_PER_ACCOUNT=$((SCALE_RSS_KB * 1024 / ACCOUNTS))
         "$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)"
     printf '"load_before":%s,"load_after":%s,"smoke":%s,' "$LOAD_BEFORE" \
         "$(cut -d' ' -f1 /proc/loadavg)" "$([ "$SMOKE" -eq 1 ] && echo true || echo false)"
-    printf '"errors":{%s},' "$(IFS=,; echo "${ERRORS[*]}")"
-    printf '"scale":{"members":%s,"journal_entries":%s,"preload_s":%s,"startup_s":%s,' \
-        "$SCALE_MEMBERS" "$SCALE_ENTRIES" "$PRELOAD_S" \
-        "$(awk -v m="$SCALE_STARTUP_MS" 'BEGIN { printf "%.1f", m / 1000 }')"
-    printf '"rss_after_load_mb":%s,"bytes_per_account":%s}}\n' "$SCALE_LOADED_MB" \
-        "$BYTES_PER_ACCOUNT"
+    printf '"errors":{%s}%s}\n' "$(IFS=,; echo "${ERRORS[*]}")" "$SCALE_JSON"
 } >"$OUT/results.json"
 
 echo
 printf '%-18s %10s %8s %8s %8s %8s\n' scenario ops/s p50_ms p99_ms rss_mb errors
 cat "$WORK/table"
-echo "scale: preload ${PRELOAD_S} s, ledger start-up $(awk -v m="$SCALE_STARTUP_MS" \
-    'BEGIN { printf "%.1f", m / 1000 }') s, ${BYTES_PER_ACCOUNT} bytes per account" \
-    "($ACCOUNTS accounts, $SCALE_ENTRIES journal entries)"
+if want scale; then
+    echo "scale: preload ${PRELOAD_S} s, ledger start-up $(awk -v m="$SCALE_STARTUP_MS" \
+        'BEGIN { printf "%.1f", m / 1000 }') s, ${BYTES_PER_ACCOUNT} bytes per account" \
+        "($ACCOUNTS accounts, $SCALE_ENTRIES journal entries)"
+fi
 echo "results: $OUT/results.json (load $(cut -d' ' -f1-3 /proc/loadavg))"
