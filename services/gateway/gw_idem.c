@@ -32,24 +32,23 @@ int gw_idem_begin(lc_db_t *db, const char *owner, const char *key,
     lc_hex_encode(hash, LC_SHA256_LEN, hashtext + 2);
     const char *params[] = {owner, key, hashtext};
     int rc = lc_db_begin(db);
-    /* Waits while another transaction holds an uncommitted claim on the key. */
-    if (rc == LC_OK)
-        rc = lc_db_exec(db,
-                        "INSERT INTO gateway.idempotency (owner, key, request_hash) "
-                        "VALUES ($1, $2, $3) ON CONFLICT (owner, key) DO NOTHING",
-                        3, params, NULL);
+    /* One statement claims the key or locks the row that has it, and reads it. The
+     * no-op update on a conflict is what locks: it waits while another transaction
+     * holds an uncommitted claim on the key, then sees that claim's outcome (its
+     * answer, or no row and a claim of our own if it rolled back). */
     lc_dbres_t *res = NULL;
     if (rc == LC_OK)
         rc = lc_db_exec(db,
-                        "SELECT request_hash = $3, status, body FROM gateway.idempotency "
-                        "WHERE owner = $1 AND key = $2 FOR UPDATE",
+                        "INSERT INTO gateway.idempotency AS i (owner, key, request_hash) "
+                        "VALUES ($1, $2, $3) ON CONFLICT (owner, key) DO UPDATE SET owner = "
+                        "i.owner RETURNING i.request_hash = $3, i.status, i.body",
                         3, params, &res);
     if (rc != LC_OK) {
         lc_dbres_free(&res);
         lc_db_rollback(db);
         return rc;
     }
-    if (lc_dbres_rows(res) != 1) { /* purged between the two statements */
+    if (lc_dbres_rows(res) != 1) {
         lc_dbres_free(&res);
         lc_db_rollback(db);
         return LC_ERR_DB;
