@@ -405,7 +405,10 @@ int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *rec
     lc_dbp_i64(&prm, e->tier_bonus_points);
     lc_dbp_id(&prm, &e->tier_transfer_id);
     lc_dbp_i64(&prm, e->tier_basis_amount);
-    int rc = lc_db_begin(s->db);
+    /* Without coupon rows the earn row is one statement, atomic alone: no BEGIN and
+     * COMMIT round trips (the common earn). */
+    bool tx = n > 0;
+    int rc = tx ? lc_db_begin(s->db) : LC_OK;
     if (rc != LC_OK)
         return rc;
     lc_dbres_t *r = NULL;
@@ -441,7 +444,7 @@ int st_store_earn_insert(st_server_t *s, const st_earn_row_t *e, const char *rec
                     "$2, $3, $4, $5, $6, $7, $8, $9)",
                     &q, NULL);
     }
-    return lc_db_end(s->db, rc);
+    return tx ? lc_db_end(s->db, rc) : rc;
 }
 
 int st_store_earn_coupons(st_server_t *s, const lc_id_t *earn, st_earn_coupon_row_t **out,
